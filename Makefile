@@ -1,0 +1,41 @@
+# MarketPay: `make run` and `make test` are all a person needs on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SIM_DAYS ?= 60
+
+.PHONY: setup system-deps run test lint bench clean
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@scripts/setup-system.sh
+
+# Reinstalls only when pyproject.toml changes; safe to run again and again.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: setup
+	$(BIN)/marketpay db upgrade
+	$(BIN)/marketpay serve
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	@scripts/ensure-postgres.sh
+	$(BIN)/pytest
+
+bench: setup
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,42 @@
+"""The FastAPI application factory (composition root for the web face)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from merchant_app.api import health
+from merchant_app.api.docs import install_docs
+from merchant_app.database import make_engine
+from merchant_app.errors import install_error_handlers
+from merchant_app.settings import Settings, load_settings, with_secrets
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. The engine lives in the lifespan state, never in a module global."""
+    resolved = with_secrets(settings or load_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(resolved.effective_database_url)
+        app.state.engine = engine
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="MarketPay",
+        version="0.1.0",
+        summary="VietQR payments for rural markets",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    install_docs(app)
+    app.state.settings = resolved
+    install_error_handlers(app)
+    app.include_router(health.router)
+    return app

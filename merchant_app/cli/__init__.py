@@ -1,0 +1,57 @@
+"""The ``marketpay`` command line: typer commands, one module per area.
+
+``main(argv) -> int`` is the testable entry point; ``run()`` is the console script. Errors that
+are the user's (bad settings, bad input) print one line naming the problem and exit 2; no
+traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+
+from merchant_app.cli import db as db_cli
+from merchant_app.cli import serve as serve_cli
+from merchant_app.cli.errors import UsageProblem, print_error
+from merchant_app.settings import ConfigError
+
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    name="marketpay",
+    help="MarketPay: VietQR payments for rural markets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cli.app, name="db")
+serve_cli.register(app)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` and return the exit code instead of exiting."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = app(args=args, standalone_mode=False, prog_name="marketpay")
+    except ConfigError as exc:
+        print_error(str(exc))
+        return EXIT_USAGE
+    except UsageProblem as exc:
+        print_error(str(exc))
+        return EXIT_USAGE
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        print_error("aborted")
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    return int(result) if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Map each package's error family to an HTTP status and one JSON shape, in one place.
+
+Every error body is ``{"error": code, "message": text}``. Each package's base exception class
+is registered below; the handler is found by the exception's MRO, so subclasses inherit it and
+may carry their own ``status_code`` and ``code`` attributes.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from merchant_app.settings import ConfigError
+
+# (base class, default status, default error code); packages add their families here.
+ERROR_FAMILIES: list[tuple[type[Exception], int, str]] = [
+    (ConfigError, 500, "config_error"),
+]
+
+
+def error_body(code: str, message: str) -> dict[str, str]:
+    return {"error": code, "message": message}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for family, status, code in ERROR_FAMILIES:
+        app.add_exception_handler(family, _family_handler(status, code))
+    app.add_exception_handler(RequestValidationError, _validation_handler)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_handler)  # type: ignore[arg-type]
+
+
+def _family_handler(default_status: int, default_code: str):  # type: ignore[no-untyped-def]
+    async def handler(_request: Request, exc: Exception) -> JSONResponse:
+        status = int(getattr(exc, "status_code", default_status))
+        code = str(getattr(exc, "code", default_code))
+        return JSONResponse(error_body(code, str(exc)), status_code=status)
+
+    return handler
+
+
+async def _validation_handler(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = []
+    for item in exc.errors()[:10]:
+        where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+        problems.append(f"{where}: {item.get('msg', 'invalid')}")
+    return JSONResponse(
+        {**error_body("invalid_request", "; ".join(problems)), "detail": exc.errors()[:10]},
+        status_code=422,
+    )
+
+
+async def _http_handler(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    return JSONResponse(
+        error_body(code.get(exc.status_code, "http_error"), str(exc.detail)),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )

@@ -1,0 +1,20 @@
+"""Every package's table metadata, for Alembic and for test fixtures.
+
+Each package that owns tables exposes one SQLAlchemy ``MetaData``; they are listed here (the
+composition root) so that nothing below ``merchant_app`` needs to know about the others.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+
+def all_metadata() -> list[MetaData]:
+    # Imported here so that importing merchant_app.schema stays cheap for the CLI.
+    return []
+
+
+def create_all(engine: object) -> None:
+    """Create every table directly (tests); production uses ``marketpay db upgrade``."""
+    for metadata in all_metadata():
+        metadata.create_all(engine)  # type: ignore[arg-type]
