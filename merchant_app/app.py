@@ -11,6 +11,7 @@ from merchant_app.api import health
 from merchant_app.api.docs import install_docs
 from merchant_app.database import make_engine
 from merchant_app.errors import install_error_handlers
+from merchant_app.pages import install_pages
 from merchant_app.settings import Settings, load_settings, with_secrets
 
 
@@ -38,5 +39,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.state.settings = resolved
     install_error_handlers(app)
+    install_pages(app, resolved)
     app.include_router(health.router)
     return app

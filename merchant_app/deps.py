@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from merchant_app.clock import Clock, SystemClock
 from merchant_app.settings import Settings
 
 
@@ -20,6 +21,12 @@ def get_settings(request: Request) -> Settings:
 def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
+
+
+def get_clock(request: Request) -> Clock:
+    """The app's injected clock (``app.state.clock``), the system clock when none was set."""
+    clock: Clock | None = getattr(request.app.state, "clock", None)
+    return clock if clock is not None else SystemClock()
 
 
 def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Session]:
@@ -36,3 +43,4 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
+ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -13,10 +13,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from merchant_app.settings import ConfigError
+from merchant_app.users.errors import UserError
 
 # (base class, default status, default error code); packages add their families here.
 ERROR_FAMILIES: list[tuple[type[Exception], int, str]] = [
     (ConfigError, 500, "config_error"),
+    (UserError, 400, "user_error"),
 ]
 
 
