@@ -73,7 +73,8 @@ def bar_chart(title: str, rows: list[tuple[str, float]], *, percent: bool = Fals
         width = bar_max * value / top
         shown = f"{value:.0f}%" if percent else f"{value:,.0f}".replace(",", ".")
         parts.append(
-            f'<text x="{label_w - 8}" y="{top_y + 18}" text-anchor="end">{escape(label[:30])}</text>'
+            f'<text x="{label_w - 8}" y="{top_y + 18}" text-anchor="end">'
+            f"{escape(label[:30])}</text>"
             f'<rect x="{label_w}" y="{top_y + 4}" width="{width:.1f}" height="{BAR_ROW_PX - 10}"'
             f' fill="#0b5394" stroke="#111"/>'
             f'<text x="{label_w + width + 6:.1f}" y="{top_y + 18}">{shown}</text>'
