@@ -1,0 +1,166 @@
+"""Where the statistics read from: payments' records and the simulation's cash observations.
+
+Each function returns a SQLAlchemy selectable with documented column names, so the aggregation
+in ``refresh.py`` never touches a source table directly. No buyer name or phone is selected
+anywhere; payers are counted by an opaque key (bank BIN + account) that never leaves the SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    String,
+    func,
+    literal,
+    null,
+    select,
+)
+
+from payments.stats.sql import Rows
+from payments.tables import (
+    communes,
+    credits,
+    districts,
+    events,
+    markets,
+    receiving_accounts,
+    switch_messages,
+    vendors,
+)
+
+PROVINCE_UNIT_ID = 0
+PROVINCE_NAME = "Toàn tỉnh"  # "the whole province": the directory holds one province
+SWITCH_COMPLETED = "completed"
+SWITCH_TIMEOUT = "timeout"
+
+
+class Level(StrEnum):
+    MARKET = "market"
+    COMMUNE = "commune"
+    DISTRICT = "district"
+    PROVINCE = "province"
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The selectables the statistics aggregate. Column names are the contract:
+
+    - ``receipts``: vendor_id, market_id, amount_dong, at, client_transfer_id (one per QR credit)
+    - ``payers``: client_transfer_id, payer_key (completed switch records)
+    - ``attempts``: market_id, at, failed (0/1), timed_out (0/1) (every switch attempt)
+    - ``notices``: market_id, at (of the credit), seen_at (when the vendor could see it)
+    - ``cash``: market_id, at, sales, value_dong (cash sales observed at the market)
+    """
+
+    receipts: Rows
+    payers: Rows
+    attempts: Rows
+    notices: Rows
+    cash: Rows
+
+
+def payments_sources(cash: Rows) -> Sources:
+    """The sources over payments' tables, with ``cash`` from the simulation (or a survey)."""
+    receipts = select(
+        credits.c.vendor_id,
+        vendors.c.market_id,
+        credits.c.amount_dong,
+        credits.c.created_at.label("at"),
+        credits.c.client_transfer_id,
+    ).join_from(credits, vendors, credits.c.vendor_id == vendors.c.id)
+    payers = select(
+        switch_messages.c.client_transfer_id,
+        (switch_messages.c.payer_bin + ":" + switch_messages.c.payer_account).label("payer_key"),
+    ).where(switch_messages.c.status == SWITCH_COMPLETED)
+    attempts = (
+        select(
+            vendors.c.market_id,
+            switch_messages.c.created_at.label("at"),
+            (switch_messages.c.status != SWITCH_COMPLETED).cast(Integer).label("failed"),
+            (switch_messages.c.status == SWITCH_TIMEOUT).cast(Integer).label("timed_out"),
+        )
+        .join_from(
+            switch_messages,
+            receiving_accounts,
+            (receiving_accounts.c.bank_bin == switch_messages.c.payee_bin)
+            & (receiving_accounts.c.account_number == switch_messages.c.payee_account),
+        )
+        .join(vendors, vendors.c.id == receiving_accounts.c.vendor_id)
+    )
+    notices = (
+        select(
+            vendors.c.market_id,
+            credits.c.created_at.label("at"),
+            events.c.visible_at.label("seen_at"),
+        )
+        .join_from(events, credits, events.c.credit_id == credits.c.id)
+        .join(vendors, vendors.c.id == credits.c.vendor_id)
+    )
+    return Sources(receipts, payers, attempts, notices, cash)
+
+
+def market_units() -> Rows:
+    """market_id, commune_id, district_id: how each market rolls up."""
+    return select(
+        markets.c.id.label("market_id"),
+        markets.c.commune_id,
+        communes.c.district_id,
+    ).join_from(markets, communes, markets.c.commune_id == communes.c.id)
+
+
+def unit_column(level: Level, units: FromClause) -> ColumnElement[int]:
+    """The unit id of a market row of ``market_units()`` at ``level``."""
+    if level is Level.PROVINCE:
+        return literal(PROVINCE_UNIT_ID, Integer)
+    return units.c[f"{level.value}_id"]
+
+
+def units(level: Level) -> Rows:
+    """unit_id, unit_name, parent_id of every unit at ``level``."""
+    if level is Level.MARKET:
+        return select(
+            markets.c.id.label("unit_id"),
+            markets.c.name.label("unit_name"),
+            markets.c.commune_id.label("parent_id"),
+        )
+    if level is Level.COMMUNE:
+        return select(
+            communes.c.id.label("unit_id"),
+            communes.c.name.label("unit_name"),
+            communes.c.district_id.label("parent_id"),
+        )
+    if level is Level.DISTRICT:
+        return select(
+            districts.c.id.label("unit_id"),
+            districts.c.name.label("unit_name"),
+            literal(PROVINCE_UNIT_ID, Integer).label("parent_id"),
+        )
+    province: Rows = select(
+        literal(PROVINCE_UNIT_ID, Integer).label("unit_id"),
+        literal(PROVINCE_NAME, String).label("unit_name"),
+        null().cast(Integer).label("parent_id"),
+    )
+    return province
+
+
+def vendor_qr_since() -> Rows:
+    """vendor_id, market_id, registered_at, qr_since (first receiving account; NULL if none)."""
+    first = (
+        select(
+            receiving_accounts.c.vendor_id,
+            func.min(receiving_accounts.c.created_at).label("qr_since"),
+        )
+        .group_by(receiving_accounts.c.vendor_id)
+        .subquery()
+    )
+    return select(
+        vendors.c.id.label("vendor_id"),
+        vendors.c.market_id,
+        vendors.c.created_at.label("registered_at"),
+        first.c.qr_since,
+    ).join_from(vendors, first, first.c.vendor_id == vendors.c.id, isouter=True)
