@@ -16,7 +16,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from merchant_app.deps import SessionDep
+from sqlalchemy.orm import Session
+
+from merchant_app.deps import EngineDep
 from merchant_app.users import Role, User, get_user
 
 SESSION_COOKIE = "marketpay_session"
@@ -72,11 +74,19 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
-def optional_user(request: Request, session: SessionDep) -> User | None:
+def optional_user(request: Request, engine: EngineDep) -> User | None:
+    """The logged-in user, read in a short read-only transaction of its own.
+
+    Not the request's session: on SQLite that would hold the write lock (BEGIN IMMEDIATE) for
+    the whole request, and payments' services that write through their own connections
+    (the switch, the banks) would wait on it.
+    """
     user_id = request.session.get("uid")
     if not isinstance(user_id, int):
         return None
-    return get_user(session, user_id)
+    with Session(engine) as session:
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+        return get_user(session, user_id)
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
