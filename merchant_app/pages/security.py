@@ -14,9 +14,8 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.datastructures import FormData
-
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from merchant_app.deps import EngineDep
 from merchant_app.users import Role, User, get_user
