@@ -11,7 +11,9 @@ from sqlalchemy import MetaData
 
 def all_metadata() -> list[MetaData]:
     # Imported here so that importing merchant_app.schema stays cheap for the CLI.
-    return []
+    from ledger.tables import metadata as ledger_metadata
+
+    return [ledger_metadata]
 
 
 def create_all(engine: object) -> None:

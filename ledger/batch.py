@@ -1,0 +1,179 @@
+"""Apply a batch of transfers or accounts to an in-memory view of the ledger. No IO.
+
+Events are decided in order, each seeing the effects of the ones accepted before it (so a
+duplicate id later in the same batch is ``exists`` and a post may follow its pending). A
+``linked`` chain succeeds or fails as one: on the first failure the failing event keeps its own
+result, every other event of the chain gets ``linked_event_failed``, and the chain's effects are
+undone. A batch that ends inside a chain fails that chain with ``linked_event_chain_open``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from ledger.model import (
+    Account,
+    AccountFlags,
+    AccountResult,
+    Transfer,
+    TransferFlags,
+    TransferResult,
+)
+from ledger.rules import (
+    AccountState,
+    PendingStatus,
+    PendingView,
+    Posting,
+    apply,
+    check,
+    check_account,
+)
+
+_MISSING = object()
+
+
+def chains(linked: Sequence[bool]) -> list[tuple[int, int, bool]]:
+    """Split events into (start, end inclusive, open) chains; a lone event is a chain of one."""
+    spans: list[tuple[int, int, bool]] = []
+    start = 0
+    for index, is_linked in enumerate(linked):
+        if not is_linked:
+            spans.append((start, index, False))
+            start = index + 1
+    if start < len(linked):
+        spans.append((start, len(linked) - 1, True))
+    return spans
+
+
+@dataclass
+class TransferState:
+    """The slice of the ledger a batch can touch, with an undo log for linked chains."""
+
+    accounts: dict[int, AccountState]
+    existing: dict[int, Posting]
+    pendings: dict[int, PendingView]
+    now_ns: int
+    accepted: list[Posting] = field(default_factory=list)
+    _undo: list[Callable[[], object]] = field(default_factory=list)
+
+    def _set(self, table: dict[int, object], key: int, value: object) -> None:
+        old = table.get(key, _MISSING)
+        table[key] = value
+        if old is _MISSING:
+            self._undo.append(lambda: table.pop(key))
+        else:
+            self._undo.append(lambda: table.__setitem__(key, old))
+
+    def decide(self, transfer: Transfer) -> TransferResult:
+        debit_id, credit_id = transfer.debit_account_id, transfer.credit_account_id
+        pending = self.pendings.get(transfer.pending_id) if transfer.pending_id else None
+        if pending is not None and transfer.flags & (
+            TransferFlags.POST_PENDING_TRANSFER | TransferFlags.VOID_PENDING_TRANSFER
+        ):
+            debit_id = debit_id or pending.posting.debit_account_id
+            credit_id = credit_id or pending.posting.credit_account_id
+        outcome = check(
+            transfer,
+            self.accounts.get(debit_id),
+            self.accounts.get(credit_id),
+            existing=self.existing.get(transfer.id),
+            pending=pending,
+            now_ns=self.now_ns,
+        )
+        if isinstance(outcome, TransferResult):
+            return outcome
+        self.accept(outcome)
+        return TransferResult.ok
+
+    def accept(self, posting: Posting) -> None:
+        for account_id, debit_side in (
+            (posting.debit_account_id, True),
+            (posting.credit_account_id, False),
+        ):
+            account = self.accounts[account_id]
+            balances = apply(account.balances, posting, debit_side=debit_side)
+            self._set(self.accounts, account_id, replace(account, balances=balances))  # type: ignore[arg-type]
+        self._set(self.existing, posting.id, posting)  # type: ignore[arg-type]
+        if posting.flags & TransferFlags.PENDING:
+            # It cannot expire within its own batch (timeouts are whole seconds).
+            view = PendingView(posting, None, PendingStatus.PENDING)
+            self._set(self.pendings, posting.id, view)  # type: ignore[arg-type]
+        elif posting.pending_id is not None and posting.pending_id in self.pendings:
+            old = self.pendings[posting.pending_id]
+            status = (
+                PendingStatus.POSTED
+                if posting.flags & TransferFlags.POST_PENDING_TRANSFER
+                else PendingStatus.VOIDED
+            )
+            new = replace(old, status=status)
+            self._set(self.pendings, posting.pending_id, new)  # type: ignore[arg-type]
+        self.accepted.append(posting)
+        self._undo.append(self.accepted.pop)
+
+    def mark(self) -> int:
+        return len(self._undo)
+
+    def rollback(self, mark: int) -> None:
+        while len(self._undo) > mark:
+            self._undo.pop()()
+
+
+def run_transfers(transfers: Sequence[Transfer], state: TransferState) -> list[TransferResult]:
+    results: list[TransferResult] = [TransferResult.ok] * len(transfers)
+    linked = [bool(t.flags & TransferFlags.LINKED) for t in transfers]
+    for start, end, is_open in chains(linked):
+        if start == end and not is_open:
+            results[start] = state.decide(transfers[start])
+            continue
+        mark = state.mark()
+        failed_at = None
+        for index in range(start, end + 1):
+            result = state.decide(transfers[index])
+            if result is not TransferResult.ok:
+                failed_at, results[index] = index, result
+                break
+        if failed_at is None and is_open:
+            failed_at, results[end] = end, TransferResult.linked_event_chain_open
+        if failed_at is not None:
+            state.rollback(mark)
+            for index in range(start, end + 1):
+                if index != failed_at:
+                    results[index] = TransferResult.linked_event_failed
+    return results
+
+
+def run_accounts(
+    accounts: Sequence[Account],
+    existing: dict[int, Account],
+    code_owners: dict[str, int],
+) -> tuple[list[AccountResult], list[Account]]:
+    """Decide a batch of new accounts; returns the results and the accounts to insert."""
+    results: list[AccountResult] = [AccountResult.ok] * len(accounts)
+    created: list[Account] = []
+    linked = [bool(a.flags & AccountFlags.LINKED) for a in accounts]
+    for start, end, is_open in chains(linked):
+        added: list[Account] = []
+        failed_at = None
+        for index in range(start, end + 1):
+            account = accounts[index]
+            result = check_account(account, existing.get(account.id), code_owners.get(account.code))
+            results[index] = result
+            if result is not AccountResult.ok:
+                failed_at = index
+                break
+            added.append(account)
+            existing[account.id] = account
+            code_owners[account.code] = account.id
+        if failed_at is None and is_open:
+            failed_at, results[end] = end, AccountResult.linked_event_chain_open
+        if failed_at is None:
+            created.extend(added)
+            continue
+        for account in added:
+            del existing[account.id]
+            del code_owners[account.code]
+        for index in range(start, end + 1):
+            if index != failed_at:
+                results[index] = AccountResult.linked_event_failed
+    return results, created

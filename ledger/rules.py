@@ -1,0 +1,400 @@
+"""The ledger's rules: pure checks over plain values. This code cannot do any IO.
+
+``check`` decides one transfer against the state it needs (its two accounts, an existing
+transfer with the same id, the pending transfer it posts or voids) and returns either a failure
+``TransferResult`` or the ``Posting`` to apply. The order of the checks is TigerBeetle's, so the
+same bad transfer gets the same result code it would get there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from ledger.model import (
+    ACCOUNT_FLAGS_ALL,
+    AMOUNT_MAX_DONG,
+    CODE_MAX_CHARS,
+    HOLDER_MAX_CHARS,
+    ID_MAX,
+    MEMO_MAX_CHARS,
+    REFERENCE_MAX_CHARS,
+    TIMEOUT_MAX_S,
+    TRANSFER_FLAGS_ALL,
+    Account,
+    AccountFlags,
+    AccountResult,
+    Balances,
+    Transfer,
+    TransferFlags,
+    TransferResult,
+)
+
+R = TransferResult
+NS_PER_S = 1_000_000_000
+_POST_OR_VOID = TransferFlags.POST_PENDING_TRANSFER | TransferFlags.VOID_PENDING_TRANSFER
+_BALANCING = TransferFlags.BALANCING_DEBIT | TransferFlags.BALANCING_CREDIT
+
+
+class PendingStatus(Enum):
+    PENDING = "pending"
+    POSTED = "posted"
+    VOIDED = "voided"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    id: int
+    currency: str
+    flags: AccountFlags
+    balances: Balances
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """An accepted transfer, resolved: what is stored and what it does to the two balances."""
+
+    id: int
+    debit_account_id: int
+    credit_account_id: int
+    amount_dong: int  # posted (or held, for pending; released, for void) amount
+    flags: TransferFlags
+    pending_id: int | None
+    pending_amount_dong: int  # the amount a post/void releases from pending; 0 otherwise
+    timeout_s: int
+    reference: str
+    memo: str
+    metadata: Mapping[str, object]
+    requested_amount_dong: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingView:
+    posting: Posting
+    expires_at_ns: int | None
+    status: PendingStatus
+
+
+def check_account(
+    account: Account, existing: Account | None, code_owner: int | None
+) -> AccountResult:
+    """TigerBeetle's create_account order, plus our unique code."""
+    if int(account.flags) & ~ACCOUNT_FLAGS_ALL:
+        return AccountResult.reserved_flag
+    if account.id == 0:
+        return AccountResult.id_must_not_be_zero
+    if not 0 < account.id <= ID_MAX:
+        return AccountResult.id_out_of_range
+    both = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS | AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
+    if account.flags & both == both:
+        return AccountResult.flags_are_mutually_exclusive
+    if account.code.strip() == "":
+        return AccountResult.code_must_not_be_empty
+    if len(account.code) > CODE_MAX_CHARS:
+        return AccountResult.code_too_long
+    if (
+        len(account.currency) != 3
+        or not account.currency.isascii()
+        or not account.currency.isupper()
+    ):
+        return AccountResult.currency_invalid
+    if len(account.holder) > HOLDER_MAX_CHARS:
+        return AccountResult.holder_too_long
+    if existing is not None:
+        same = _account_key(existing) == _account_key(account)
+        return AccountResult.exists if same else AccountResult.exists_with_different_fields
+    if code_owner is not None:
+        return AccountResult.code_already_used
+    return AccountResult.ok
+
+
+def _account_key(account: Account) -> tuple[object, ...]:
+    flags = int(account.flags) & ~int(AccountFlags.LINKED)
+    return (account.code, account.currency, flags, account.holder, dict(account.metadata))
+
+
+def check(
+    transfer: Transfer,
+    debit: AccountState | None,
+    credit: AccountState | None,
+    *,
+    existing: Posting | None,
+    pending: PendingView | None,
+    now_ns: int,
+) -> TransferResult | Posting:
+    """Decide one transfer. ``debit``/``credit`` are the accounts the transfer names (for a
+    post/void naming 0, the pending transfer's accounts); ``existing`` is a stored transfer with
+    the same id; ``pending`` the transfer that ``pending_id`` names."""
+    assert now_ns > 0, "ledger time starts after the epoch"
+    assert debit is None or transfer.debit_account_id in (0, debit.id)
+    assert credit is None or transfer.credit_account_id in (0, credit.id)
+    t = transfer
+    if int(t.flags) & ~TRANSFER_FLAGS_ALL:
+        return R.reserved_flag
+    if t.id == 0:
+        return R.id_must_not_be_zero
+    if not 0 < t.id <= ID_MAX:
+        return R.id_out_of_range
+    if t.flags & _POST_OR_VOID:
+        return _check_post_or_void(t, debit, credit, existing, pending, now_ns)
+    problem = _check_single_fields(t)
+    if problem is not None:
+        return problem
+    if debit is None:
+        return R.debit_account_not_found
+    if credit is None:
+        return R.credit_account_not_found
+    if debit.currency != credit.currency:
+        return R.accounts_must_have_the_same_currency
+    if existing is not None:
+        return _exists(t, existing, t.debit_account_id, t.credit_account_id, t.amount_dong)
+    return _check_amount(t, debit, credit)
+
+
+def _check_single_fields(t: Transfer) -> TransferResult | None:
+    id_problem = _check_account_ids(t, allow_zero=False)
+    if id_problem is not None:
+        return id_problem
+    if t.debit_account_id == t.credit_account_id:
+        return R.accounts_must_be_different
+    if t.pending_id not in (None, 0):
+        return R.pending_id_must_be_zero
+    if not t.flags & TransferFlags.PENDING and t.timeout_s != 0:
+        return R.timeout_reserved_for_pending_transfer
+    if t.timeout_s < 0:
+        return R.timeout_must_not_be_negative
+    if t.timeout_s > TIMEOUT_MAX_S:
+        return R.overflows_timeout
+    return _check_texts(t)
+
+
+def _check_account_ids(t: Transfer, *, allow_zero: bool) -> TransferResult | None:
+    if t.debit_account_id == 0 and not allow_zero:
+        return R.debit_account_id_must_not_be_zero
+    if not 0 <= t.debit_account_id <= ID_MAX:
+        return R.debit_account_id_out_of_range
+    if t.credit_account_id == 0 and not allow_zero:
+        return R.credit_account_id_must_not_be_zero
+    if not 0 <= t.credit_account_id <= ID_MAX:
+        return R.credit_account_id_out_of_range
+    return None
+
+
+def _check_texts(t: Transfer) -> TransferResult | None:
+    if t.amount_dong < 0:
+        return R.amount_must_not_be_negative
+    if len(t.reference) > REFERENCE_MAX_CHARS:
+        return R.reference_too_long
+    if len(t.memo) > MEMO_MAX_CHARS:
+        return R.memo_too_long
+    return None
+
+
+def _check_amount(
+    t: Transfer, debit: AccountState, credit: AccountState
+) -> TransferResult | Posting:
+    amount = t.amount_dong
+    dr, cr = debit.balances, credit.balances
+    if t.flags & TransferFlags.BALANCING_DEBIT:
+        amount = _clamp(amount, dr.credits_posted - dr.debits_posted - dr.debits_pending)
+        if amount == 0:
+            return R.exceeds_credits
+    if t.flags & TransferFlags.BALANCING_CREDIT:
+        amount = _clamp(amount, cr.debits_posted - cr.credits_posted - cr.credits_pending)
+        if amount == 0:
+            return R.exceeds_debits
+    if amount == 0:
+        return R.amount_must_not_be_zero
+    pending = bool(t.flags & TransferFlags.PENDING)
+    overflow = _check_overflow(amount, dr, cr, pending=pending)
+    if overflow is not None:
+        return overflow
+    if debit.flags & AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS and (
+        dr.debits_pending + dr.debits_posted + amount > dr.credits_posted
+    ):
+        return R.exceeds_credits
+    if credit.flags & AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS and (
+        cr.credits_pending + cr.credits_posted + amount > cr.debits_posted
+    ):
+        return R.exceeds_debits
+    return _posting(t, t.debit_account_id, t.credit_account_id, amount, pending_amount=0)
+
+
+def _clamp(requested: int, available: int) -> int:
+    """Balancing: the requested amount (0 = no limit) cut to what is available."""
+    available = max(available, 0)
+    return available if requested == 0 else min(requested, available)
+
+
+def _check_overflow(
+    amount: int, dr: Balances, cr: Balances, *, pending: bool
+) -> TransferResult | None:
+    if pending and dr.debits_pending + amount > AMOUNT_MAX_DONG:
+        return R.overflows_debits_pending
+    if pending and cr.credits_pending + amount > AMOUNT_MAX_DONG:
+        return R.overflows_credits_pending
+    if not pending and dr.debits_posted + amount > AMOUNT_MAX_DONG:
+        return R.overflows_debits_posted
+    if not pending and cr.credits_posted + amount > AMOUNT_MAX_DONG:
+        return R.overflows_credits_posted
+    if dr.debits_pending + dr.debits_posted + amount > AMOUNT_MAX_DONG:
+        return R.overflows_debits
+    if cr.credits_pending + cr.credits_posted + amount > AMOUNT_MAX_DONG:
+        return R.overflows_credits
+    return None
+
+
+def _check_post_or_void(
+    t: Transfer,
+    debit: AccountState | None,
+    credit: AccountState | None,
+    existing: Posting | None,
+    pending: PendingView | None,
+    now_ns: int,
+) -> TransferResult | Posting:
+    post = bool(t.flags & TransferFlags.POST_PENDING_TRANSFER)
+    if t.flags & _POST_OR_VOID == _POST_OR_VOID or t.flags & (TransferFlags.PENDING | _BALANCING):
+        return R.flags_are_mutually_exclusive
+    if t.pending_id is None or t.pending_id == 0:
+        return R.pending_id_must_not_be_zero
+    if not 0 < t.pending_id <= ID_MAX:
+        return R.pending_id_out_of_range
+    if t.pending_id == t.id:
+        return R.pending_id_must_be_different
+    if t.timeout_s != 0:
+        return R.timeout_reserved_for_pending_transfer
+    problem = _check_account_ids(t, allow_zero=True) or _check_texts(t)
+    if problem is not None:
+        return problem
+    if pending is None:
+        return R.pending_transfer_not_found
+    p = pending.posting
+    if not p.flags & TransferFlags.PENDING:
+        return R.pending_transfer_not_pending
+    if t.debit_account_id not in (0, p.debit_account_id):
+        return R.pending_transfer_has_different_debit_account_id
+    if t.credit_account_id not in (0, p.credit_account_id):
+        return R.pending_transfer_has_different_credit_account_id
+    if t.amount_dong > p.amount_dong:
+        return R.exceeds_pending_transfer_amount
+    if not post and 0 < t.amount_dong < p.amount_dong:
+        return R.pending_transfer_has_different_amount
+    amount = t.amount_dong or p.amount_dong
+    if existing is not None:
+        return _exists(t, existing, p.debit_account_id, p.credit_account_id, amount)
+    return _resolve(t, pending, amount, post=post, now_ns=now_ns, accounts=(debit, credit))
+
+
+def _resolve(
+    t: Transfer,
+    pending: PendingView,
+    amount: int,
+    *,
+    post: bool,
+    now_ns: int,
+    accounts: tuple[AccountState | None, AccountState | None],
+) -> TransferResult | Posting:
+    p = pending.posting
+    if pending.status is PendingStatus.POSTED:
+        return R.pending_transfer_already_posted
+    if pending.status is PendingStatus.VOIDED:
+        return R.pending_transfer_already_voided
+    if pending.status is PendingStatus.EXPIRED:
+        return R.pending_transfer_expired
+    if pending.expires_at_ns is not None and pending.expires_at_ns <= now_ns:
+        return R.pending_transfer_expired
+    debit, credit = accounts
+    assert debit is not None, "a pending transfer's debit account exists"
+    assert credit is not None, "a pending transfer's credit account exists"
+    if post and debit.balances.debits_posted + amount > AMOUNT_MAX_DONG:
+        return R.overflows_debits_posted
+    if post and credit.balances.credits_posted + amount > AMOUNT_MAX_DONG:
+        return R.overflows_credits_posted
+    return _posting(t, p.debit_account_id, p.credit_account_id, amount, p.amount_dong)
+
+
+def _posting(
+    t: Transfer, debit_id: int, credit_id: int, amount: int, pending_amount: int
+) -> Posting:
+    assert amount > 0, "an accepted transfer moves money"
+    assert debit_id != credit_id, "double entry needs two accounts"
+    return Posting(
+        id=t.id,
+        debit_account_id=debit_id,
+        credit_account_id=credit_id,
+        amount_dong=amount,
+        flags=TransferFlags(int(t.flags) & ~int(TransferFlags.LINKED)),
+        pending_id=t.pending_id or None,
+        pending_amount_dong=pending_amount,
+        timeout_s=t.timeout_s,
+        reference=t.reference,
+        memo=t.memo,
+        metadata=t.metadata,
+        requested_amount_dong=t.amount_dong,
+    )
+
+
+def _exists(t: Transfer, e: Posting, debit_id: int, credit_id: int, amount: int) -> TransferResult:
+    """Same id again: ``exists`` when every field matches, else exists_with_different_fields."""
+    flags = int(t.flags) & ~int(TransferFlags.LINKED)
+    balancing = bool(t.flags & _BALANCING)
+    same = (
+        flags == int(e.flags)
+        and debit_id == e.debit_account_id
+        and credit_id == e.credit_account_id
+        and (amount == e.amount_dong or (balancing and t.amount_dong == e.requested_amount_dong))
+        and (t.pending_id or None) == e.pending_id
+        and t.timeout_s == e.timeout_s
+        and t.reference == e.reference
+        and t.memo == e.memo
+        and dict(t.metadata) == dict(e.metadata)
+    )
+    return R.exists if same else R.exists_with_different_fields
+
+
+def apply(balances: Balances, posting: Posting, *, debit_side: bool) -> Balances:
+    """The account balances after ``posting`` (the balance invariant lives here)."""
+    flags = posting.flags
+    amount, released = posting.amount_dong, posting.pending_amount_dong
+    dp, dpo, cp, cpo = (
+        balances.debits_pending,
+        balances.debits_posted,
+        balances.credits_pending,
+        balances.credits_posted,
+    )
+    if flags & TransferFlags.PENDING:
+        dp, cp = (dp + amount, cp) if debit_side else (dp, cp + amount)
+    elif flags & TransferFlags.VOID_PENDING_TRANSFER:
+        dp, cp = (dp - released, cp) if debit_side else (dp, cp - released)
+    elif flags & TransferFlags.POST_PENDING_TRANSFER:
+        if debit_side:
+            dp, dpo = dp - released, dpo + amount
+        else:
+            cp, cpo = cp - released, cpo + amount
+    elif debit_side:
+        dpo += amount
+    else:
+        cpo += amount
+    result = Balances(dp, dpo, cp, cpo)
+    assert min(dp, dpo, cp, cpo) >= 0, f"balances never go negative: {result}"
+    return result
+
+
+def within_limits(flags: AccountFlags, b: Balances) -> bool:
+    """The flagged-account limits (again in the PostgreSQL trigger and in verify)."""
+    if flags & AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS and (
+        b.debits_pending + b.debits_posted > b.credits_posted
+    ):
+        return False
+    return not (
+        flags & AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
+        and b.credits_pending + b.credits_posted > b.debits_posted
+    )
+
+
+def expires_at_ns(posting: Posting, timestamp_ns: int) -> int | None:
+    if posting.flags & TransferFlags.PENDING and posting.timeout_s > 0:
+        return timestamp_ns + posting.timeout_s * NS_PER_S
+    return None

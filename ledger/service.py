@@ -1,0 +1,292 @@
+"""The ledger service: lock the chain head, check the batch, write it, in one transaction.
+
+Writers serialize on the one ``ledger_head`` row (``SELECT ... FOR UPDATE`` on PostgreSQL;
+SQLite's ``BEGIN IMMEDIATE`` already admits one writer). Holding that lock makes the hash chain
+and the ledger timestamps a single sequence, and makes account row locks unnecessary: balance
+updates are atomic ``SET x = x + :delta`` statements behind it. See docs/LEDGER.md.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from ledger import store
+from ledger.batch import TransferState, run_accounts, run_transfers
+from ledger.hashchain import canonical_encoding, chain_hash
+from ledger.model import (
+    MAX_BATCH_ACCOUNTS,
+    MAX_BATCH_TRANSFERS,
+    Account,
+    AccountResult,
+    LedgerError,
+    Transfer,
+    TransferFlags,
+    TransferResult,
+)
+from ledger.reads import LedgerReads
+from ledger.rules import AccountState, Posting, expires_at_ns
+
+T = TypeVar("T")
+RETRY_ATTEMPTS_MAX = 8
+RETRY_BACKOFF_S = 0.005  # doubled after each busy/deadlock attempt
+_RETRYABLE = ("database is locked", "deadlock detected", "could not serialize", "busy")
+
+
+def _check_json(metadata: object, what: str) -> None:
+    if not isinstance(metadata, Mapping):
+        raise LedgerError(f"{what}: metadata must be a mapping")
+    if not metadata:
+        return
+    try:
+        json.dumps(dict(metadata), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise LedgerError(f"{what}: metadata is not JSON: {exc}") from None
+
+
+def _check_transfer_types(t: object, index: int) -> None:
+    if not isinstance(t, Transfer):
+        raise LedgerError(f"transfers[{index}] is {type(t).__name__}, not Transfer")
+    for name in ("id", "debit_account_id", "credit_account_id", "amount_dong", "timeout_s"):
+        value = getattr(t, name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise LedgerError(f"transfers[{index}].{name} must be int, got {value!r}")
+    if t.pending_id is not None and (
+        not isinstance(t.pending_id, int) or isinstance(t.pending_id, bool)
+    ):
+        raise LedgerError(f"transfers[{index}].pending_id must be int or None")
+    if not isinstance(t.reference, str) or not isinstance(t.memo, str):
+        raise LedgerError(f"transfers[{index}]: reference and memo must be str")
+    _check_json(t.metadata, f"transfers[{index}]")
+
+
+def _check_account_types(a: object, index: int) -> None:
+    if not isinstance(a, Account):
+        raise LedgerError(f"accounts[{index}] is {type(a).__name__}, not Account")
+    if not isinstance(a.id, int) or isinstance(a.id, bool):
+        raise LedgerError(f"accounts[{index}].id must be int, got {a.id!r}")
+    for name in ("code", "currency", "holder"):
+        if not isinstance(getattr(a, name), str):
+            raise LedgerError(f"accounts[{index}].{name} must be str")
+    _check_json(a.metadata, f"accounts[{index}]")
+
+
+class Ledger(LedgerReads):
+    """The book of record. Outcomes are result codes; only misuse raises ``LedgerError``."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self._clock = clock
+
+    # -- transactions ---------------------------------------------------------------------
+
+    def _write(self, work: Callable[[Connection], T], connection: Connection | None) -> T:
+        """Run ``work`` in the caller's transaction, or in our own with retries on busy."""
+        if connection is not None:
+            return work(connection)
+        for attempt in range(RETRY_ATTEMPTS_MAX):
+            try:
+                with self.engine.begin() as conn:
+                    return work(conn)
+            except OperationalError as exc:
+                retryable = any(s in str(exc.orig).lower() for s in _RETRYABLE)
+                if not retryable or attempt == RETRY_ATTEMPTS_MAX - 1:
+                    raise
+                time.sleep(RETRY_BACKOFF_S * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _now_ns(self, after_ns: int) -> int:
+        now = self._clock()
+        return max(store.datetime_to_ns(now), after_ns + 1)
+
+    # -- accounts -------------------------------------------------------------------------
+
+    def create_accounts(
+        self, accounts: Sequence[Account], *, connection: Connection | None = None
+    ) -> list[AccountResult]:
+        if len(accounts) > MAX_BATCH_ACCOUNTS:
+            raise LedgerError(
+                f"{len(accounts)} accounts in one batch; at most {MAX_BATCH_ACCOUNTS}"
+            )
+        for index, account in enumerate(accounts):
+            _check_account_types(account, index)
+        if not accounts:
+            return []
+        return self._write(lambda conn: self._create_accounts(conn, accounts), connection)
+
+    def _create_accounts(self, conn: Connection, batch: Sequence[Account]) -> list[AccountResult]:
+        head = store.lock_head(conn)
+        existing = store.load_accounts(conn, store.in_range(a.id for a in batch))
+        owners = store.code_owners(conn, (a.code for a in batch))
+        results, created = run_accounts(batch, existing, owners)
+        start = self._now_ns(head.last_timestamp_ns)
+        stamps = [start + i for i in range(len(created))]
+        store.insert_accounts(conn, created, stamps)
+        if created:
+            store.save_head(conn, replace(head, last_timestamp_ns=stamps[-1]))
+        return results
+
+    # -- transfers ------------------------------------------------------------------------
+
+    def create_transfers(
+        self, transfers: Sequence[Transfer], *, connection: Connection | None = None
+    ) -> list[TransferResult]:
+        """Apply a batch in one transaction; one result per transfer, in order."""
+        if len(transfers) > MAX_BATCH_TRANSFERS:
+            raise LedgerError(
+                f"{len(transfers)} transfers in one batch; at most {MAX_BATCH_TRANSFERS}"
+            )
+        for index, transfer in enumerate(transfers):
+            _check_transfer_types(transfer, index)
+        if not transfers:
+            return []
+        return self._write(lambda conn: self._create_transfers(conn, transfers), connection)
+
+    def _create_transfers(
+        self, conn: Connection, batch: Sequence[Transfer]
+    ) -> list[TransferResult]:
+        head = store.lock_head(conn)
+        now_ns = self._now_ns(head.last_timestamp_ns)
+        head = self._expire(conn, head, now_ns)
+        pendings = store.load_pendings(conn, store.in_range(t.pending_id for t in batch))
+        account_ids = store.in_range(
+            i for t in batch for i in (t.debit_account_id, t.credit_account_id)
+        )
+        for view in pendings.values():
+            account_ids.update((view.posting.debit_account_id, view.posting.credit_account_id))
+        before = store.load_account_states(conn, account_ids)
+        existing = store.load_postings(conn, store.in_range(t.id for t in batch))
+        state = TransferState(dict(before), existing, pendings, now_ns)
+        results = run_transfers(batch, state)
+        head = self._commit(conn, head, state.accepted, before, state.accounts, now_ns)
+        store.save_head(conn, head)
+        return results
+
+    def _commit(
+        self,
+        conn: Connection,
+        head: store.Head,
+        accepted: list[Posting],
+        before: dict[int, AccountState],
+        after: dict[int, AccountState],
+        now_ns: int,
+    ) -> store.Head:
+        if not accepted:
+            return head
+        start = max(now_ns, head.last_timestamp_ns + 1)
+        rows, last_hash = _chain_rows(accepted, start, head.last_hash)
+        store.insert_transfers(conn, rows)
+        deltas = {}
+        for account_id, new in after.items():
+            old = before[account_id].balances
+            b = new.balances
+            delta = (
+                b.debits_pending - old.debits_pending,
+                b.debits_posted - old.debits_posted,
+                b.credits_pending - old.credits_pending,
+                b.credits_posted - old.credits_posted,
+            )
+            if any(delta):
+                deltas[account_id] = delta
+        store.apply_deltas(conn, deltas)
+        return replace(
+            head,
+            last_timestamp_ns=start + len(accepted) - 1,
+            last_hash=last_hash,
+            transfer_count=head.transfer_count + len(accepted),
+        )
+
+    # -- pending expiry -------------------------------------------------------------------
+
+    def expire_pending(self, *, connection: Connection | None = None) -> int:
+        """Void every pending transfer whose timeout has passed; returns how many."""
+
+        def work(conn: Connection) -> int:
+            head = store.lock_head(conn)
+            now_ns = self._now_ns(head.last_timestamp_ns)
+            after = self._expire(conn, head, now_ns)
+            store.save_head(conn, after)
+            return after.transfer_count - head.transfer_count
+
+        return self._write(work, connection)
+
+    def _expire(self, conn: Connection, head: store.Head, now_ns: int) -> store.Head:
+        """Record an expiry (a void with id ``-pending_id``) for each pending transfer due.
+
+        The caller saves the returned head (with the new expiry watermark)."""
+        due = store.due_pendings(conn, head.expired_through_ns, now_ns)
+        if due:
+            voids = [_expiry(p) for p in due]
+            ids = {i for p in due for i in (p.debit_account_id, p.credit_account_id)}
+            before = store.load_account_states(conn, ids)
+            state = TransferState(dict(before), {}, {}, now_ns)
+            for void in voids:
+                state.accept(void)
+            head = self._commit(conn, head, state.accepted, before, state.accounts, now_ns)
+        return replace(head, expired_through_ns=now_ns)
+
+
+def _expiry(pending: Posting) -> Posting:
+    return replace(
+        pending,
+        id=-pending.id,
+        flags=TransferFlags.VOID_PENDING_TRANSFER,
+        pending_id=pending.id,
+        pending_amount_dong=pending.amount_dong,
+        timeout_s=0,
+        reference=pending.reference,
+        memo="expired",
+        metadata={},
+        requested_amount_dong=pending.amount_dong,
+    )
+
+
+def _chain_rows(
+    accepted: list[Posting], start_ns: int, prev_hash: str
+) -> tuple[list[dict[str, Any]], str]:
+    rows = []
+    for offset, p in enumerate(accepted):
+        ts = start_ns + offset
+        metadata = dict(p.metadata)
+        encoding = canonical_encoding(
+            id=p.id,
+            debit_account_id=p.debit_account_id,
+            credit_account_id=p.credit_account_id,
+            amount_dong=p.amount_dong,
+            pending_id=p.pending_id,
+            timeout_s=p.timeout_s,
+            flags=int(p.flags),
+            reference=p.reference,
+            memo=p.memo,
+            metadata=metadata,
+            timestamp_ns=ts,
+        )
+        digest = chain_hash(prev_hash, encoding)
+        rows.append(
+            {
+                "id": p.id,
+                "debit_account_id": p.debit_account_id,
+                "credit_account_id": p.credit_account_id,
+                "amount_dong": p.amount_dong,
+                "requested_amount_dong": p.requested_amount_dong,
+                "reference": p.reference,
+                "memo": p.memo,
+                "flags": int(p.flags),
+                "pending_id": p.pending_id,
+                "timeout_s": p.timeout_s,
+                "expires_at_ns": expires_at_ns(p, ts),
+                "metadata": metadata,
+                "timestamp_ns": ts,
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        prev_hash = digest
+    return rows, prev_hash
