@@ -1,0 +1,109 @@
+"""The officials' dashboard over HTTP: drill-down, charts, exports, bad filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from openpyxl import load_workbook
+
+from merchant_app.users import Role
+from tests.merchant_app.pages.conftest import Site, login
+from tests.payments.stats.world import DAYS, FIRST_DAY, build_world
+
+OFFICIAL = "0912000001"
+RANGE = f"from={FIRST_DAY.isoformat()}&to={(FIRST_DAY + timedelta(days=DAYS - 1)).isoformat()}"
+
+
+@pytest.fixture
+def official(site: Site):  # type: ignore[no-untyped-def]
+    build_world(site.engine)
+    site.add_user(OFFICIAL, Role.OFFICIAL)
+    client = site.client()
+    login(client, OFFICIAL)
+    return client
+
+
+def _number(html: str, key: str) -> str:
+    match = re.search(rf'data-key="{key}">([^<]+)<', html)
+    assert match is not None, key
+    return match.group(1).strip()
+
+
+def test_province_page_drills_down_to_a_market(official) -> None:  # type: ignore[no-untyped-def]
+    province = official.get(f"/dashboard?{RANGE}")
+    assert province.status_code == 200
+    assert "Đại Từ" in province.text
+    assert "Võ Nhai" in province.text
+    svgs = re.findall(r"<svg.*?</svg>", province.text, flags=re.S)
+    assert len(svgs) == 2  # trend and ranking
+    for svg in svgs:
+        ElementTree.fromstring(svg)
+    district = official.get(f"/dashboard?district=1&{RANGE}")
+    assert "Hùng Sơn" in district.text
+    assert "Võ Nhai" not in district.text
+    market = official.get(f"/dashboard?market=1&{RANGE}")
+    assert market.status_code == 200
+    assert "Chợ 1" in market.text
+    assert 'href="/dashboard?district=1"' in market.text  # breadcrumb back up
+    assert int(_number(market.text, "qr_count")) < int(_number(province.text, "qr_count"))
+
+
+def test_exports_carry_the_same_numbers_as_the_page(official, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = official.get(f"/dashboard?{RANGE}").text
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                official.get(f"/dashboard/export?format=csv&{RANGE}").content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert rows[0][0] == "Huyện"
+    assert sum(int(r[6]) for r in rows[1:]) == int(_number(page, "qr_count"))
+    sheet = load_workbook(
+        io.BytesIO(official.get(f"/dashboard/export?format=xlsx&{RANGE}").content)
+    ).active
+    assert sheet is not None
+    assert [c.value for c in sheet[2]][:2] == [rows[1][0], int(rows[1][1])]
+    pdf = official.get(f"/dashboard/export?format=pdf&{RANGE}")
+    assert pdf.headers["content-type"] == "application/pdf"
+    (tmp_path / "r.pdf").write_bytes(pdf.content)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Đại Từ" in text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=2026-13-01",
+        "from=yesterday",
+        "to=2026-01-01&from=2026-02-01",
+        "from=2020-01-01&to=2026-01-01",
+        "market=abc",
+        "market=" + "9" * 12,
+        "format=exe",
+    ],
+)
+def test_bad_filters_get_a_vietnamese_message(official, query: str) -> None:  # type: ignore[no-untyped-def]
+    path = "/dashboard/export" if query.startswith("format") else "/dashboard"
+    response = official.get(f"{path}?{query}")
+    assert response.status_code == 400
+    assert "Có lỗi" in response.text
+
+
+def test_unknown_area_is_404(official) -> None:  # type: ignore[no-untyped-def]
+    assert official.get("/dashboard?market=999").status_code == 404
+
+
+def test_dashboard_has_no_form_that_changes_anything(official) -> None:  # type: ignore[no-untyped-def]
+    html = official.get(f"/dashboard?{RANGE}").text
+    forms = re.findall(r"<form[^>]*>", html)
+    assert all('method="get"' in f or 'action="/logout"' in f for f in forms)
