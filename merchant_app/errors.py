@@ -12,13 +12,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ledger import LedgerError
 from merchant_app.settings import ConfigError
 from merchant_app.users.errors import UserError
+from payments.errors import PaymentError
 
 # (base class, default status, default error code); packages add their families here.
 ERROR_FAMILIES: list[tuple[type[Exception], int, str]] = [
     (ConfigError, 500, "config_error"),
     (UserError, 400, "user_error"),
+    (PaymentError, 400, "payment_error"),
+    (LedgerError, 400, "ledger_error"),
 ]
 
 

@@ -14,6 +14,7 @@ import click
 import typer
 
 from merchant_app.cli import db as db_cli
+from merchant_app.cli import ledger as ledger_cli
 from merchant_app.cli import serve as serve_cli
 from merchant_app.cli.errors import UsageProblem, print_error
 from merchant_app.settings import ConfigError
@@ -28,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_cli.app, name="db")
+app.add_typer(ledger_cli.app, name="ledger")
 serve_cli.register(app)
 
 
