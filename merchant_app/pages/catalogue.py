@@ -152,9 +152,10 @@ VI: dict[str, str] = {
     "dash.level_district": "Huyện",
     "dash.level_commune": "Xã",
     "dash.level_market": "Chợ",
-    "dash.target_reached": "Đã đạt {target}% người bán có mã QR",
-    "dash.no_progress": "Không có người bán mới dùng QR trong kỳ: chưa dự báo được {target}%",
-    "dash.target_on": "Với tốc độ hiện nay, đạt {target}% khoảng ngày {date}",
+    "dash.too_little_data": "Chưa đủ số liệu để dự báo",
+    "dash.bass_fit": "mô hình Bass p={p}, q={q}, m={m}, sai số {error}%",
+    "dash.levels_off": "Dự báo chững lại ở {m}/{vendors} người bán",
+    "dash.target_dates": "Đạt 80% khoảng {date_80}, 100% khoảng {date_100}",
 }
 
 EN: dict[str, str] = {
@@ -307,7 +308,8 @@ EN: dict[str, str] = {
     "dash.level_district": "District",
     "dash.level_commune": "Commune",
     "dash.level_market": "Market",
-    "dash.target_reached": "{target}% of vendors already show a QR code",
-    "dash.no_progress": "No new QR vendors in the period: no date for {target}% yet",
-    "dash.target_on": "At the current pace, reaches {target}% around {date}",
+    "dash.too_little_data": "Too little data to forecast",
+    "dash.bass_fit": "Bass model p={p}, q={q}, m={m}, error {error}%",
+    "dash.levels_off": "Forecast levels off at {m} of {vendors} vendors",
+    "dash.target_dates": "80% around {date_80}, 100% around {date_100}",
 }

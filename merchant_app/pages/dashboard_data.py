@@ -334,3 +334,40 @@ def daily(session: Session, scope: Scope, start: datetime, end: datetime) -> lis
         count, value, active = paid.get(current.isoformat(), (0, 0, 0))
         series.append(DayFigures(current, count, value, active, before))
     return series
+
+
+def adopter_series(
+    session: Session, scope: Scope, start: datetime, end: datetime
+) -> dict[int, list[tuple[date, int]]]:
+    """Per market in scope: vendors showing a QR code by the end of each day in [start, end)."""
+    places = _vendor_places().subquery("places")
+    first_account = (
+        select(
+            receiving_accounts.c.vendor_id,
+            func.min(receiving_accounts.c.created_at).label("at"),
+        )
+        .group_by(receiving_accounts.c.vendor_id)
+        .subquery("first_account")
+    )
+    day = _local_day(session, first_account.c.at).label("day")
+    counts: dict[int, dict[str, int]] = {}
+    for market_id, adopted_on, n in session.execute(
+        select(places.c.market_id, day, func.count())
+        .select_from(places)
+        .join(first_account, first_account.c.vendor_id == places.c.vendor_id)
+        .where(_scope_filter(places, scope), first_account.c.at < end)
+        .group_by(places.c.market_id, day)
+    ):
+        counts.setdefault(int(market_id), {})[str(adopted_on)] = int(n)
+    first_day = start.astimezone(VIETNAM).date()
+    days = (end.astimezone(VIETNAM).date() - first_day).days
+    series: dict[int, list[tuple[date, int]]] = {}
+    for market_id, by_day in counts.items():
+        total = sum(n for d, n in by_day.items() if d < first_day.isoformat())
+        points = []
+        for offset in range(days):
+            current = first_day + timedelta(days=offset)
+            total += by_day.get(current.isoformat(), 0)
+            points.append((current, total))
+        series[market_id] = points
+    return series

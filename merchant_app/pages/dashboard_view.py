@@ -15,11 +15,11 @@ from merchant_app.pages.dashboard_data import Figures, Level, Scope
 from merchant_app.pages.exports import ExportTable
 from merchant_app.pages.i18n import Translator
 from merchant_app.pages.reconciliation_view import ReconciliationDay, reconciliation_days
+from payments.stats.forecast import ForecastError, MarketForecast, forecast_market
 
-# A market is lagging when fewer than this share of its vendors show a QR code (the Đại Từ
-# pilot reached 80% in two months; 11 pilot markets averaged 70%).
-LAGGING_SHARE_PCT = 60
-TARGET_SHARE_PCT = 80
+# A market lags when its fitted curve does not reach 80% of vendors with QR within this many
+# days after the period shown (the Đại Từ pilot reached 80% in about two months).
+FORECAST_TARGET_DAYS = 90
 RANKING_MAX_MARKETS = 20
 
 _CHILD = {
@@ -167,40 +167,53 @@ def _forecasts(
     date_from: date,
     date_to: date,
 ) -> list[ForecastRow]:
-    """Lagging markets first, each with when it reaches the target share at the current pace.
+    """Lagging markets first, each with the Bass-diffusion forecast of issue 7's statistics.
 
-    The pace is the vendors who showed their first QR code during the chosen period, per day;
-    a straight line is honest for a few weeks ahead and needs no fitted model.
+    The adopter series is read with SQL (vendors showing a QR code by the end of each day);
+    ``payments.stats.forecast`` fits p, q, m and projects the 80% and 100% dates.
     """
-    start, _ = data.window(date_from, date_to)
-    before = data.figures(session, scope, Level.MARKET, start - timedelta(days=1), start)
-    days = (date_to - date_from).days + 1
+    start, end = data.window(date_from, date_to)
+    series = data.adopter_series(session, scope, start, end)
+    target = date_to + timedelta(days=FORECAST_TARGET_DAYS)
     rows = []
     for market in markets:
-        had = before.get(market.key, {}).get("vendors_qr", 0)
-        gained = market.vendors_qr - had
+        try:
+            forecast = forecast_market(
+                market.key, market.name, market.vendors, series.get(market.key, []), target=target
+            )
+        except ForecastError:
+            forecast = None
         rows.append(
             ForecastRow(
                 name=market.name,
                 share_qr_pct=market.share_qr_pct,
-                lagging=market.share_qr_pct < LAGGING_SHARE_PCT,
-                forecast_text=_forecast_text(t, market, gained / days, date_to),
+                lagging=forecast is None or forecast.lagging,
+                forecast_text=_forecast_text(t, forecast),
             )
         )
     rows.sort(key=lambda r: (not r.lagging, r.share_qr_pct, r.name))
     return rows
 
 
-def _forecast_text(t: Translator, market: Figures, per_day: float, today: date) -> str:
-    needed = -(-TARGET_SHARE_PCT * market.vendors // 100) - market.vendors_qr
-    if market.vendors == 0:
-        return t("dash.none")
-    if needed <= 0:
-        return t("dash.target_reached", target=TARGET_SHARE_PCT)
-    if per_day <= 0:
-        return t("dash.no_progress", target=TARGET_SHARE_PCT)
-    when = today + timedelta(days=round(needed / per_day))
-    return t("dash.target_on", target=TARGET_SHARE_PCT, date=when.strftime("%d/%m/%Y"))
+def _forecast_text(t: Translator, forecast: MarketForecast | None) -> str:
+    if forecast is None or forecast.fit is None:
+        return t("dash.too_little_data")
+    fit = forecast.fit
+    model = t(
+        "dash.bass_fit",
+        p=f"{fit.p:.4f}",
+        q=f"{fit.q:.3f}",
+        m=f"{fit.m:.0f}",
+        error=f"{100 * fit.nrmse:.0f}",
+    )
+    if forecast.date_80 is None:
+        return t("dash.levels_off", m=f"{fit.m:.0f}", vendors=forecast.vendors) + " · " + model
+    when_100 = forecast.date_100.strftime("%d/%m/%Y") if forecast.date_100 else "—"
+    return (
+        t("dash.target_dates", date_80=forecast.date_80.strftime("%d/%m/%Y"), date_100=when_100)
+        + " · "
+        + model
+    )
 
 
 def export_table(t: Translator, view: DashboardView) -> ExportTable:

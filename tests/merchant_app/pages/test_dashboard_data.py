@@ -88,3 +88,20 @@ def test_lineage_and_children_follow_the_directory(db: Engine) -> None:
     ]
     assert [name for _, name in communes] == ["Hùng Sơn", "Tân Linh"]
     assert missing == []
+
+
+def test_adopter_series_per_market_matches_first_qr_day(db: Engine) -> None:
+    world = build_world(db)
+    start, end = data.window(FIRST_DAY, LAST_DAY)
+    with Session(db) as session:
+        series = data.adopter_series(session, Scope(Level.PROVINCE), start, end)
+    for market_id, points in series.items():
+        for day, count in points:
+            expected = sum(
+                1
+                for v in world.vendors
+                if v[1] == market_id
+                and v[3] is not None
+                and (v[3] + timedelta(hours=7)).date() <= day
+            )
+            assert count == expected, (market_id, day)

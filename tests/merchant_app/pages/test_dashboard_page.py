@@ -107,3 +107,10 @@ def test_dashboard_has_no_form_that_changes_anything(official) -> None:  # type:
     html = official.get(f"/dashboard?{RANGE}").text
     forms = re.findall(r"<form[^>]*>", html)
     assert all('method="get"' in f or 'action="/logout"' in f for f in forms)
+
+
+def test_forecast_section_shows_a_bass_fit_per_market(official) -> None:  # type: ignore[no-untyped-def]
+    html = official.get(f"/dashboard?{RANGE}").text
+    section = html.split('id="lagging"')[1].split("</section>")[0]
+    assert section.count("<tr>") == 1 + 4  # header + the four markets
+    assert "mô hình Bass" in section or "Chưa đủ số liệu" in section
