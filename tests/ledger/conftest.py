@@ -15,6 +15,7 @@ START = datetime(2026, 5, 1, 6, 0, tzinfo=UTC)
 # account whose credits may not exceed its debits, and a USD account.
 BANK, BUYER, VENDOR, LIMITED, USD, SPARE, OTHER = 1, 2, 3, 4, 5, 6, 7
 BUYER_FUNDS = 1_000_000
+FUNDING_ID = 10**12
 
 
 class TestClock:
@@ -59,7 +60,7 @@ def world_accounts() -> list[Account]:
 def world(ledger: Ledger) -> Ledger:
     """The standard accounts, with the buyer funded by the bank."""
     assert all(r == "ok" for r in ledger.create_accounts(world_accounts()))
-    assert ledger.create_transfers([Transfer(900, BANK, BUYER, BUYER_FUNDS)]) == ["ok"]
+    assert ledger.create_transfers([Transfer(FUNDING_ID, BANK, BUYER, BUYER_FUNDS)]) == ["ok"]
     return ledger
 
 
