@@ -105,7 +105,8 @@ def _match_payment(
                 amount_expected_dong=done[0].amount_dong,
             )
         )
-    if credits and not done:
+    confirmed = any(row.status is SwitchStatus.CONFIRMED for row in attempts)
+    if credits and not done and not confirmed:
         seen = ", ".join(sorted({row.status.value for row in attempts})) or "nothing"
         out.append(
             Discrepancy(
@@ -120,8 +121,9 @@ def _match_payment(
                 ledger_transfer_ids=ids,
             )
         )
-    if done and credits:
-        out.extend(_compare_amount_and_time(ref, done[0], credits[0], tol))
+    if credits and (done or confirmed):
+        first_attempt = min(attempts, key=lambda row: row.at)
+        out.extend(_compare_amount_and_time(ref, first_attempt, credits[0], tol))
     return out
 
 

@@ -38,9 +38,10 @@ class Kind(StrEnum):
 
 
 class SwitchStatus(StrEnum):
-    OK = "ok"
+    OK = "ok"  # the switch completed the payment and told the payer so
+    CONFIRMED = "confirmed"  # a retry the switch answered "already completed"
     FAILED = "failed"
-    TIMEOUT = "timeout"
+    TIMEOUT = "timeout"  # the payer was told "no answer" (whether or not money moved)
 
 
 @dataclass(frozen=True)

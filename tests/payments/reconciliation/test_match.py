@@ -192,3 +192,9 @@ def test_every_dropped_credit_is_found_and_nothing_else(payments: list[tuple[int
     assert {(i.kind, i.switch_ref) for i in found} == {
         (Kind.MISSING_IN_LEDGER, ref) for ref in dropped
     }
+
+
+def test_lost_reply_confirmed_by_a_retry_is_not_an_exception() -> None:
+    later = NOON + timedelta(minutes=3)
+    attempts = [switch("a", status="timeout"), switch("a", at=later, status="confirmed")]
+    assert match_day(DayRows(DAY, attempts, [credit("a")], [note("a")])) == []
