@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Date,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     distinct,
     func,
     literal,
+    null,
     select,
     union_all,
 )
@@ -202,17 +204,7 @@ def _summary(
     notify = percentiles(
         latency, "latency_ms", keys, {"notify_p50_ms": 0.5, "notify_p95_ms": 0.95}, dialect
     )
-    cash_rows = _by_unit(sources.cash, level, period, dialect, lo, hi)
-    cash = (
-        select(
-            cash_rows.c.unit_id,
-            cash_rows.c.period_start,
-            func.sum(cash_rows.c.sales).label("cash_count"),
-            func.sum(cash_rows.c.value_dong).label("cash_value_dong"),
-        )
-        .group_by(cash_rows.c.unit_id, cash_rows.c.period_start)
-        .subquery()
-    )
+    cash = _cash_totals(sources, level, period, dialect, lo, hi)
     registry = _vendor_counts(level, frame)
 
     def on(sub: Subquery) -> object:
@@ -222,7 +214,7 @@ def _summary(
         cast(frame.c.period_start, Date) if dialect == "postgresql" else frame.c.period_start
     )
     zero = literal(0, Integer)
-    return (
+    query = (
         select(
             literal(level.value, String).label("level"),
             unit_rows.c.unit_id,
@@ -235,8 +227,8 @@ def _summary(
             func.coalesce(qr.c.active_qr_vendors, zero),
             func.coalesce(qr.c.qr_count, zero),
             func.coalesce(qr.c.qr_value_dong, zero),
-            func.coalesce(cash.c.cash_count, zero),
-            func.coalesce(cash.c.cash_value_dong, zero),
+            _cash_column(cash, "cash_count"),
+            _cash_column(cash, "cash_value_dong"),
             func.coalesce(payers.c.unique_payers, zero),
             func.coalesce(payers.c.repeat_payers, zero),
             median.c.median_ticket_dong,
@@ -254,8 +246,33 @@ def _summary(
         .outerjoin(payers, on(payers))  # type: ignore[arg-type]
         .outerjoin(tries, on(tries))  # type: ignore[arg-type]
         .outerjoin(notify, on(notify))  # type: ignore[arg-type]
-        .outerjoin(cash, on(cash))  # type: ignore[arg-type]
     )
+    return query if cash is None else query.outerjoin(cash, on(cash))  # type: ignore[arg-type]
+
+
+def _cash_totals(
+    sources: Sources, level: Level, period: Period, dialect: str, lo: datetime, hi: datetime
+) -> Subquery | None:
+    if sources.cash is None:
+        return None
+    rows = _by_unit(sources.cash, level, period, dialect, lo, hi)
+    return (
+        select(
+            rows.c.unit_id,
+            rows.c.period_start,
+            func.sum(rows.c.sales).label("cash_count"),
+            func.sum(rows.c.value_dong).label("cash_value_dong"),
+        )
+        .group_by(rows.c.unit_id, rows.c.period_start)
+        .subquery()
+    )
+
+
+def _cash_column(cash: Subquery | None, name: str) -> ColumnElement[int]:
+    """Cash figures: 0 when observations exist but none fell in the period, NULL when none do."""
+    if cash is None:
+        return null().cast(Integer).label(name)
+    return func.coalesce(cash.c[name], literal(0, Integer)).label(name)
 
 
 def _payer_counts(receipts: Subquery, sources: Sources) -> Subquery:

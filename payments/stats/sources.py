@@ -54,17 +54,18 @@ class Sources:
     - ``payers``: client_transfer_id, payer_key (completed switch records)
     - ``attempts``: market_id, at, failed (0/1), timed_out (0/1) (every switch attempt)
     - ``notices``: market_id, at (of the credit), seen_at (when the vendor could see it)
-    - ``cash``: market_id, at, sales, value_dong (cash sales observed at the market)
+    - ``cash``: market_id, at, sales, value_dong (cash sales observed at the market), or None
+      when nobody observed cash sales: then shares of sales paid by QR are unknown, not 100%
     """
 
     receipts: Rows
     payers: Rows
     attempts: Rows
     notices: Rows
-    cash: Rows
+    cash: Rows | None
 
 
-def payments_sources(cash: Rows) -> Sources:
+def payments_sources(cash: Rows | None) -> Sources:
     """The sources over payments' tables, with ``cash`` from the simulation (or a survey)."""
     receipts = select(
         credits.c.vendor_id,

@@ -45,8 +45,9 @@ adoption = Table(
     Column("active_qr_vendors", Integer, nullable=False),
     Column("qr_count", Integer, nullable=False),
     Column("qr_value_dong", BigInteger, nullable=False),
-    Column("cash_count", Integer, nullable=False),
-    Column("cash_value_dong", BigInteger, nullable=False),
+    # NULL when no cash observations exist for the period (then QR shares of sales are unknown).
+    Column("cash_count", Integer, nullable=True),
+    Column("cash_value_dong", BigInteger, nullable=True),
     Column("unique_payers", Integer, nullable=False),
     Column("repeat_payers", Integer, nullable=False),
     Column("median_ticket_dong", Float, nullable=True),

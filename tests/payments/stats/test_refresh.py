@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -150,3 +151,36 @@ def test_a_backwards_range_is_refused_and_writes_nothing(db: Engine) -> None:
         refresh(connection, LAST_DAY, FIRST_DAY, sources=payments_sources(cash_source()), now=NOW)
     with db.connect() as connection:
         assert connection.execute(select(func.count()).select_from(adoption)).scalar_one() == 0
+
+
+def test_report_rows_derive_shares_and_growth_from_stored_figures(db: Engine) -> None:
+    from payments.stats.report import read_adoption, refresh_all
+
+    build_world(db)
+    refresh_all(db, now=NOW, cash=cash_source(), first=FIRST_DAY, last=LAST_DAY)
+    with db.connect() as connection:
+        days = read_adoption(connection, Level.PROVINCE, Period.DAY)
+    assert [row.period_start for row in days] == [
+        FIRST_DAY + timedelta(days=offset) for offset in range(DAYS)
+    ]
+    for before, row in itertools.pairwise(days):
+        assert row.previous_qr_count == before.qr_count
+        assert row.growth_qr_count == pytest.approx(row.qr_count / before.qr_count - 1)
+    sample = days[3]
+    assert sample.qr_share_of_sales_count == pytest.approx(
+        sample.qr_count / (sample.qr_count + sample.cash_count)
+    )
+    assert sample.share_with_qr == pytest.approx(sample.vendors_with_qr / sample.vendors_registered)
+    assert days[0].growth_qr_count is None
+
+
+def test_without_cash_observations_qr_share_of_sales_is_unknown_not_full(db: Engine) -> None:
+    from payments.stats.report import read_adoption, refresh_all
+
+    build_world(db)
+    refresh_all(db, now=NOW, cash=None, first=FIRST_DAY, last=LAST_DAY)
+    with db.connect() as connection:
+        rows = read_adoption(connection, Level.MARKET, Period.MONTH)
+    assert rows
+    assert all(row.cash_count is None and row.qr_share_of_sales_count is None for row in rows)
+    assert any(row.qr_count > 0 for row in rows)
