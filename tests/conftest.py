@@ -71,15 +71,27 @@ def _postgres_engine(server_url: str | None) -> Engine:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An engine on an empty database with every table, on each backend in turn."""
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database with no tables at all, on each backend in turn."""
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
     else:
         engine = _postgres_engine(request.getfixturevalue("postgres_server_url"))
-    create_all(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def db(empty_db: Engine) -> Engine:
+    """An engine on an empty database with every table, on each backend in turn."""
+    create_all(empty_db)
+    return empty_db
+
+
+@pytest.fixture
+def empty_db_url(empty_db: Engine) -> str:
+    """The URL of ``empty_db``, for tests that migrate it themselves (CLI, server)."""
+    return empty_db.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture

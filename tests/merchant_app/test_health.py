@@ -16,11 +16,11 @@ from merchant_app.schema import all_metadata
 from merchant_app.settings import load_settings
 
 
-def test_healthz_reports_database(db_url: str, tmp_path: Path) -> None:
-    engine = make_engine(db_url)
+def test_healthz_reports_database(empty_db_url: str, tmp_path: Path) -> None:
+    engine = make_engine(empty_db_url)
     upgrade_to_head(engine)
     engine.dispose()
-    app = create_app(load_settings(data_dir=tmp_path, database_url=db_url))
+    app = create_app(load_settings(data_dir=tmp_path, database_url=empty_db_url))
     with TestClient(app) as client:
         response = client.get("/healthz")
     assert response.status_code == 200
@@ -40,13 +40,10 @@ def test_healthz_is_503_when_database_is_gone(tmp_path: Path) -> None:
     assert response.json()["database"]["status"] == "unreachable"
 
 
-def test_migrations_produce_exactly_the_models(db: Engine) -> None:
+def test_migrations_produce_exactly_the_models(empty_db: Engine) -> None:
     """Upgrading an empty database yields the tables the code declares (``alembic check``)."""
-    with db.begin() as connection:
-        for metadata in all_metadata():
-            metadata.drop_all(connection)
-    upgrade_to_head(db)
-    with db.connect() as connection:
+    upgrade_to_head(empty_db)
+    with empty_db.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diffs = compare_metadata(context, all_metadata())
     assert diffs == []

@@ -10,8 +10,8 @@ import httpx
 from tests.live_server import live_server
 
 
-def test_serve_answers_healthz_over_http(db_url: str, tmp_path: Path) -> None:
-    with live_server(tmp_path, db_url) as base_url:
+def test_serve_answers_healthz_over_http(empty_db_url: str, tmp_path: Path) -> None:
+    with live_server(tmp_path, empty_db_url) as base_url:
         response = httpx.get(f"{base_url}/healthz", timeout=10)
     assert response.status_code == 200
     assert response.json()["database"]["status"] == "ok"
