@@ -15,6 +15,7 @@ import typer
 
 from merchant_app.cli import db as db_cli
 from merchant_app.cli import ledger as ledger_cli
+from merchant_app.cli import reconcile as reconcile_cli
 from merchant_app.cli import serve as serve_cli
 from merchant_app.cli.errors import UsageProblem, print_error
 from merchant_app.settings import ConfigError
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(ledger_cli.app, name="ledger")
 serve_cli.register(app)
+reconcile_cli.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

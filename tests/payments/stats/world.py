@@ -48,6 +48,7 @@ cash_sales = Table(
 FIRST_DAY = date(2026, 4, 27)  # a Monday: days span two weeks and two months
 DAYS = 10
 BINS = ("970405", "970415", "970418")
+BUYER_NAME = "Trần Thị Bí Mật"  # a buyer's name: must never reach an official's report
 
 
 @dataclass
@@ -185,7 +186,7 @@ def _payments(connection, rng, world, account_of) -> None:  # type: ignore[no-un
                 continue
             number += 1
             client = f"c{number}"
-            payer = (rng.choice(BINS), f"{rng.randint(1, 25):08d}")
+            payer = (rng.choice(BINS), f"KH{rng.randint(1, 25):06d}")
             bin_, account = account_of[vendor_id]
             status = rng.choices(["completed", "declined", "timeout"], [8, 1, 1])[0]
             connection.execute(
@@ -215,7 +216,7 @@ def _payments(connection, rng, world, account_of) -> None:  # type: ignore[no-un
                     "receiving_account_id": 1,
                     "amount_dong": amount,
                     "memo": "",
-                    "payer_name": "X",
+                    "payer_name": BUYER_NAME,
                     "request_id": None,
                     "match": "static",
                     "created_at": at,
