@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from merchant_app.api import health
 from merchant_app.api import ledger as ledger_api
+from merchant_app.api import qr as qr_api
 from merchant_app.api.docs import install_docs
 from merchant_app.database import make_engine
 from merchant_app.errors import install_error_handlers
@@ -43,4 +44,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_pages(app, resolved)
     app.include_router(health.router)
     app.include_router(ledger_api.router)
+    app.include_router(qr_api.router)
     return app

@@ -16,6 +16,7 @@ from ledger import LedgerError
 from merchant_app.settings import ConfigError
 from merchant_app.users.errors import UserError
 from payments.errors import PaymentError
+from qr import QRError
 
 # (base class, default status, default error code); packages add their families here.
 ERROR_FAMILIES: list[tuple[type[Exception], int, str]] = [
@@ -23,6 +24,7 @@ ERROR_FAMILIES: list[tuple[type[Exception], int, str]] = [
     (UserError, 400, "user_error"),
     (PaymentError, 400, "payment_error"),
     (LedgerError, 400, "ledger_error"),
+    (QRError, 422, "qr_error"),
 ]
 
 

@@ -15,10 +15,12 @@ import typer
 
 from merchant_app.cli import db as db_cli
 from merchant_app.cli import ledger as ledger_cli
+from merchant_app.cli import qr as qr_cli
 from merchant_app.cli import reconcile as reconcile_cli
 from merchant_app.cli import serve as serve_cli
 from merchant_app.cli.errors import UsageProblem, print_error
 from merchant_app.settings import ConfigError
+from qr import QRError
 
 EXIT_USAGE = 2
 
@@ -31,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(qr_cli.app, name="qr")
 serve_cli.register(app)
 reconcile_cli.register(app)
 
@@ -44,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_error(str(exc))
         return EXIT_USAGE
     except UsageProblem as exc:
+        print_error(str(exc))
+        return EXIT_USAGE
+    except QRError as exc:  # bad input to a qr command (unreadable image, unprintable text)
         print_error(str(exc))
         return EXIT_USAGE
     except click.exceptions.Exit as exc:
