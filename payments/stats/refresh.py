@@ -1,15 +1,18 @@
 """Recompute the adoption summary rows inside the database: INSERT ... SELECT, no rows in Python.
 
-For each level (market, commune, district, province) and period (day, week, month) the frame is
-every unit × every period overlapping the requested dates; each measure is a grouped subquery
-LEFT JOINed onto that frame, so a market with no activity still gets a row of zeros. Refreshing
-a range deletes that range's rows first: re-running replaces, never duplicates.
+First one pass over the raw records fills small per-market, per-day staging tables
+(``staging.py``); then for each level (market, commune, district, province) and period (day,
+week, month) the frame is every unit × every period overlapping the requested dates, and each
+measure is a grouped subquery over the staging tables LEFT JOINed onto that frame, so a market
+with no activity still gets a row of zeros. Refreshing a range deletes that range's rows first:
+re-running replaces, never duplicates.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -19,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     Subquery,
+    Table,
     cast,
     delete,
     distinct,
@@ -34,15 +38,16 @@ from payments.stats.sql import (
     VIETNAM_UTC_OFFSET_H,
     Period,
     Rows,
-    elapsed_ms,
-    percentiles,
-    period_start,
+    histogram_percentiles,
+    period_of_day,
 )
+from payments.stats.staging import Staged, staged
 from payments.stats.tables import adoption
 
 MAX_REFRESH_DAYS = 731  # two years of daily rows per unit is the most one refresh may write
 REPEAT_PAYER_MIN_PAYMENTS = 2
 VIETNAM = dt_timezone(timedelta(hours=VIETNAM_UTC_OFFSET_H))
+KEYS = ("unit_id", "period_start")
 
 
 class StatsInputError(ValueError):
@@ -90,32 +95,39 @@ def refresh(
         raise StatsInputError(f"date range {first}..{last}: the end is before the start")
     if (last - first).days + 1 > MAX_REFRESH_DAYS:
         raise StatsInputError(f"date range {first}..{last}: longer than {MAX_REFRESH_DAYS} days")
+    spans = {period: period_bounds(first, last, period) for period in periods}
+    lo = local_midnight_utc(min(bounds[0][0] for bounds in spans.values()))
+    hi = local_midnight_utc(max(bounds[-1][1] for bounds in spans.values()))
     written = 0
-    for period in periods:
-        bounds = period_bounds(first, last, period)
-        for level in levels:
-            connection.execute(
-                delete(adoption).where(
-                    adoption.c.level == level.value,
-                    adoption.c.period == period.value,
-                    adoption.c.period_start >= bounds[0][0],
-                    adoption.c.period_start < bounds[-1][1],
-                )
-            )
-            query = _summary(level, period, bounds, sources, now, connection.dialect.name)
-            connection.execute(adoption.insert().from_select(_COLUMNS, query))
-            # Counted, not rowcount: drivers disagree on rowcount for INSERT ... SELECT.
-            written += connection.execute(
-                select(func.count())
-                .select_from(adoption)
-                .where(
-                    adoption.c.level == level.value,
-                    adoption.c.period == period.value,
-                    adoption.c.period_start >= bounds[0][0],
-                    adoption.c.period_start < bounds[-1][1],
-                )
-            ).scalar_one()
+    with staged(connection, sources, lo, hi) as stage:
+        for period, bounds in spans.items():
+            for level in levels:
+                written += _replace(connection, stage, level, period, bounds, now)
     return written
+
+
+def _replace(
+    connection: Connection,
+    stage: Staged,
+    level: Level,
+    period: Period,
+    bounds: list[tuple[date, date]],
+    now: datetime,
+) -> int:
+    in_range = (
+        (adoption.c.level == level.value)
+        & (adoption.c.period == period.value)
+        & (adoption.c.period_start >= bounds[0][0])
+        & (adoption.c.period_start < bounds[-1][1])
+    )
+    connection.execute(delete(adoption).where(in_range))
+    query = _summary(stage, level, period, bounds, now, connection.dialect.name)
+    connection.execute(adoption.insert().from_select(_COLUMNS, query))
+    # Counted, not rowcount: drivers disagree on rowcount for INSERT ... SELECT.
+    counted: int = connection.execute(
+        select(func.count()).select_from(adoption).where(in_range)
+    ).scalar_one()
+    return counted
 
 
 _COLUMNS = [column.name for column in adoption.columns]
@@ -133,81 +145,76 @@ def _frame(bounds: list[tuple[date, date]]) -> Subquery:
     return union_all(*rows).subquery("frame") if len(rows) > 1 else rows[0].subquery("frame")
 
 
-def _by_unit(
-    source: Rows,
-    level: Level,
-    period: Period,
-    dialect: str,
-    lo: datetime,
-    hi: datetime,
-) -> Subquery:
-    """``source`` (with market_id and at) plus unit_id and period_start, inside [lo, hi)."""
-    rows = source.subquery()
+def _by_unit(table: Table, level: Level, period: Period, dialect: str) -> Subquery:
+    """A staging table's rows with unit_id (at ``level``) and period_start (of ``period``)."""
     mapping = market_units().subquery()
     return (
         select(
-            rows,
+            table,
             unit_column(level, mapping).label("unit_id"),
-            period_start(rows.c.at, period, dialect).label("period_start"),
+            period_of_day(table.c.day, period, dialect).label("period_start"),
         )
-        .join_from(rows, mapping, mapping.c.market_id == rows.c.market_id)
-        .where(rows.c.at >= lo, rows.c.at < hi)
+        .join_from(table, mapping, mapping.c.market_id == table.c.market_id)
+        .subquery()
+    )
+
+
+def _grouped(rows: Subquery, *columns: ColumnElement[Any]) -> Subquery:
+    return (
+        select(rows.c.unit_id, rows.c.period_start, *columns)
+        .group_by(rows.c.unit_id, rows.c.period_start)
         .subquery()
     )
 
 
 def _summary(
+    stage: Staged,
     level: Level,
     period: Period,
     bounds: list[tuple[date, date]],
-    sources: Sources,
     now: datetime,
     dialect: str,
 ) -> Rows:
-    lo, hi = local_midnight_utc(bounds[0][0]), local_midnight_utc(bounds[-1][1])
     frame = _frame(bounds)
     unit_rows = units(level).subquery()
-    keys = ("unit_id", "period_start")
-
-    receipts = _by_unit(sources.receipts, level, period, dialect, lo, hi)
-    qr = (
-        select(
-            receipts.c.unit_id,
-            receipts.c.period_start,
-            func.count().label("qr_count"),
-            func.sum(receipts.c.amount_dong).label("qr_value_dong"),
-            func.count(distinct(receipts.c.vendor_id)).label("active_qr_vendors"),
+    tickets = _by_unit(stage.tickets, level, period, dialect)
+    qr = _grouped(
+        tickets,
+        func.sum(tickets.c.n).label("qr_count"),
+        func.sum(tickets.c.n * tickets.c.amount_dong).label("qr_value_dong"),
+    )
+    vendor_days = _by_unit(stage.vendor_days, level, period, dialect)
+    active = _grouped(vendor_days, func.count(distinct(vendor_days.c.vendor_id)).label("n"))
+    median = histogram_percentiles(
+        tickets, "amount_dong", "n", KEYS, {"median_ticket_dong": 0.5}, dialect
+    )
+    payers = _payer_counts(_by_unit(stage.payers, level, period, dialect))
+    attempt_rows = _by_unit(stage.attempts, level, period, dialect)
+    tries = _grouped(
+        attempt_rows,
+        func.sum(attempt_rows.c.attempts).label("attempts"),
+        func.sum(attempt_rows.c.failures).label("failures"),
+        func.sum(attempt_rows.c.timeouts).label("timeouts"),
+    )
+    notify = histogram_percentiles(
+        _by_unit(stage.latencies, level, period, dialect),
+        "latency_ms",
+        "n",
+        KEYS,
+        {"notify_p50_ms": 0.5, "notify_p95_ms": 0.95},
+        dialect,
+    )
+    cash = None
+    if stage.cash is not None:
+        cash_rows = _by_unit(stage.cash, level, period, dialect)
+        cash = _grouped(
+            cash_rows,
+            func.sum(cash_rows.c.sales).label("cash_count"),
+            func.sum(cash_rows.c.value_dong).label("cash_value_dong"),
         )
-        .group_by(receipts.c.unit_id, receipts.c.period_start)
-        .subquery()
-    )
-    median = percentiles(receipts, "amount_dong", keys, {"median_ticket_dong": 0.5}, dialect)
-    payers = _payer_counts(receipts, sources)
-    attempts = _by_unit(sources.attempts, level, period, dialect, lo, hi)
-    tries = (
-        select(
-            attempts.c.unit_id,
-            attempts.c.period_start,
-            func.count().label("attempts"),
-            func.sum(attempts.c.failed).label("failures"),
-            func.sum(attempts.c.timed_out).label("timeouts"),
-        )
-        .group_by(attempts.c.unit_id, attempts.c.period_start)
-        .subquery()
-    )
-    notices = _by_unit(sources.notices, level, period, dialect, lo, hi)
-    latency = select(
-        notices.c.unit_id,
-        notices.c.period_start,
-        elapsed_ms(notices.c.at, notices.c.seen_at, dialect).label("latency_ms"),
-    )
-    notify = percentiles(
-        latency, "latency_ms", keys, {"notify_p50_ms": 0.5, "notify_p95_ms": 0.95}, dialect
-    )
-    cash = _cash_totals(sources, level, period, dialect, lo, hi)
     registry = _vendor_counts(level, frame)
 
-    def on(sub: Subquery) -> object:
+    def on(sub: Subquery) -> ColumnElement[bool]:
         return (sub.c.unit_id == unit_rows.c.unit_id) & (sub.c.period_start == frame.c.period_start)
 
     start_value = (
@@ -224,7 +231,7 @@ def _summary(
             start_value.label("period_start"),
             func.coalesce(registry.c.vendors_registered, zero),
             func.coalesce(registry.c.vendors_with_qr, zero),
-            func.coalesce(qr.c.active_qr_vendors, zero),
+            func.coalesce(active.c.n, zero),
             func.coalesce(qr.c.qr_count, zero),
             func.coalesce(qr.c.qr_value_dong, zero),
             _cash_column(cash, "cash_count"),
@@ -240,32 +247,15 @@ def _summary(
             literal(now, DateTime(timezone=True)).label("computed_at"),
         )
         .select_from(unit_rows.join(frame, literal(True)))
-        .outerjoin(registry, on(registry))  # type: ignore[arg-type]
-        .outerjoin(qr, on(qr))  # type: ignore[arg-type]
-        .outerjoin(median, on(median))  # type: ignore[arg-type]
-        .outerjoin(payers, on(payers))  # type: ignore[arg-type]
-        .outerjoin(tries, on(tries))  # type: ignore[arg-type]
-        .outerjoin(notify, on(notify))  # type: ignore[arg-type]
+        .outerjoin(registry, on(registry))
+        .outerjoin(qr, on(qr))
+        .outerjoin(active, on(active))
+        .outerjoin(median, on(median))
+        .outerjoin(payers, on(payers))
+        .outerjoin(tries, on(tries))
+        .outerjoin(notify, on(notify))
     )
-    return query if cash is None else query.outerjoin(cash, on(cash))  # type: ignore[arg-type]
-
-
-def _cash_totals(
-    sources: Sources, level: Level, period: Period, dialect: str, lo: datetime, hi: datetime
-) -> Subquery | None:
-    if sources.cash is None:
-        return None
-    rows = _by_unit(sources.cash, level, period, dialect, lo, hi)
-    return (
-        select(
-            rows.c.unit_id,
-            rows.c.period_start,
-            func.sum(rows.c.sales).label("cash_count"),
-            func.sum(rows.c.value_dong).label("cash_value_dong"),
-        )
-        .group_by(rows.c.unit_id, rows.c.period_start)
-        .subquery()
-    )
+    return query if cash is None else query.outerjoin(cash, on(cash))
 
 
 def _cash_column(cash: Subquery | None, name: str) -> ColumnElement[int]:
@@ -275,34 +265,21 @@ def _cash_column(cash: Subquery | None, name: str) -> ColumnElement[int]:
     return func.coalesce(cash.c[name], literal(0, Integer)).label(name)
 
 
-def _payer_counts(receipts: Subquery, sources: Sources) -> Subquery:
+def _payer_counts(payer_days: Subquery) -> Subquery:
     """unique_payers and repeat_payers (≥ 2 payments in the period) per unit and period."""
-    payer_rows = sources.payers.subquery()
     per_payer = (
         select(
-            receipts.c.unit_id,
-            receipts.c.period_start,
-            payer_rows.c.payer_key,
-            func.count().label("payments"),
+            payer_days.c.unit_id,
+            payer_days.c.period_start,
+            payer_days.c.payer_key,
+            func.sum(payer_days.c.n).label("payments"),
         )
-        .join_from(
-            receipts,
-            payer_rows,
-            payer_rows.c.client_transfer_id == receipts.c.client_transfer_id,
-        )
-        .group_by(receipts.c.unit_id, receipts.c.period_start, payer_rows.c.payer_key)
+        .group_by(payer_days.c.unit_id, payer_days.c.period_start, payer_days.c.payer_key)
         .subquery()
     )
     repeat = (per_payer.c.payments >= REPEAT_PAYER_MIN_PAYMENTS).cast(Integer)
-    return (
-        select(
-            per_payer.c.unit_id,
-            per_payer.c.period_start,
-            func.count().label("unique_payers"),
-            func.sum(repeat).label("repeat_payers"),
-        )
-        .group_by(per_payer.c.unit_id, per_payer.c.period_start)
-        .subquery()
+    return _grouped(
+        per_payer, func.count().label("unique_payers"), func.sum(repeat).label("repeat_payers")
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Float,
     Integer,
     Select,
@@ -65,41 +66,57 @@ def elapsed_ms(
     return cast(func.round((func.julianday(end) - func.julianday(start)) * MS_PER_DAY), Float)
 
 
-def percentiles(
-    source: Rows | Subquery,
+def period_of_day(day: ColumnElement[str], period: Period, dialect: str) -> ColumnElement[str]:
+    """The start ('YYYY-MM-DD') of the period containing local day ``day`` ('YYYY-MM-DD')."""
+    if period is Period.DAY:
+        return day
+    if dialect == "postgresql":
+        return func.to_char(func.date_trunc(period.value, cast(day, Date)), "YYYY-MM-DD")
+    if period is Period.WEEK:
+        return func.date(day, "-6 days", "weekday 1")
+    return func.strftime("%Y-%m-01", day)
+
+
+def _floor(value: ColumnElement[float], dialect: str) -> ColumnElement[int]:
+    # PostgreSQL's CAST rounds; SQLite's truncates (and has no floor() in every build).
+    if dialect == "postgresql":
+        return cast(func.floor(value), Integer)
+    return cast(value, Integer)
+
+
+def histogram_percentiles(
+    histogram: Subquery,
     value: str,
+    weight: str,
     keys: Sequence[str],
     fractions: dict[str, float],
     dialect: str,
 ) -> Subquery:
-    """Continuous percentiles (``percentile_cont`` semantics) of ``value`` per ``keys``.
+    """Exact ``percentile_cont`` of a weighted histogram (one row per distinct value).
 
-    PostgreSQL has ``percentile_cont``; SQLite does not, so there the rows are ranked with window
-    functions and the two neighbouring ranks are interpolated exactly as percentile_cont does:
-    position 1 + f·(n − 1), linear between floor and ceiling.
+    The value at 1-based rank r is the smallest value whose cumulative count reaches r; the
+    percentile interpolates between ranks floor(p) and floor(p) + 1 where p = 1 + f·(n − 1),
+    as percentile_cont does over the expanded rows.
     """
-    rows = source.subquery() if isinstance(source, Select) else source
-    key_cols = [rows.c[name] for name in keys]
-    if dialect == "postgresql":
-        columns = [
-            func.percentile_cont(fraction).within_group(rows.c[value]).label(name)
-            for name, fraction in fractions.items()
-        ]
-        return select(*key_cols, *columns).group_by(*key_cols).subquery()
+    key_cols = [histogram.c[name] for name in keys]
+    grouped = (
+        select(*key_cols, histogram.c[value].label("v"), func.sum(histogram.c[weight]).label("n"))
+        .group_by(*key_cols, histogram.c[value])
+        .subquery()
+    )
+    group_keys = [grouped.c[name] for name in keys]
     ranked = select(
-        *key_cols,
-        rows.c[value].label("v"),
-        func.row_number().over(partition_by=key_cols, order_by=rows.c[value]).label("rn"),
-        func.count().over(partition_by=key_cols).label("n"),
+        *group_keys,
+        grouped.c.v,
+        func.sum(grouped.c.n).over(partition_by=group_keys, order_by=grouped.c.v).label("cum"),
+        func.sum(grouped.c.n).over(partition_by=group_keys).label("total"),
     ).subquery()
+    out_keys = [ranked.c[name] for name in keys]
     columns = []
     for name, fraction in fractions.items():
-        position = 1 + fraction * (ranked.c.n - 1)
-        low = cast(position, Integer)  # floor: positions are never negative
-        weight = position - low
-        low_value = func.max(case((ranked.c.rn == low, ranked.c.v)))
-        high_value = func.coalesce(func.max(case((ranked.c.rn == low + 1, ranked.c.v))), low_value)
-        # The weight is the same on every row of a group, so max() just picks it up.
-        columns.append((low_value + func.max(weight) * (high_value - low_value)).label(name))
-    group_keys = [ranked.c[name] for name in keys]
-    return select(*group_keys, *columns).group_by(*group_keys).subquery()
+        position = 1 + fraction * (ranked.c.total - 1)
+        low_rank = _floor(position, dialect)
+        low = func.min(case((ranked.c.cum >= low_rank, ranked.c.v)))
+        high = func.coalesce(func.min(case((ranked.c.cum >= low_rank + 1, ranked.c.v))), low)
+        columns.append((low + func.max(position - low_rank) * (high - low)).label(name))
+    return select(*out_keys, *columns).group_by(*out_keys).subquery()
