@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from merchant_app.api import health
 from merchant_app.api import ledger as ledger_api
 from merchant_app.api import qr as qr_api
+from merchant_app.api import reconciliation as reconciliation_api
+from merchant_app.api import stats as stats_api
 from merchant_app.api.docs import install_docs
 from merchant_app.database import make_engine
 from merchant_app.errors import install_error_handlers
@@ -45,4 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(ledger_api.router)
     app.include_router(qr_api.router)
+    app.include_router(stats_api.router)
+    app.include_router(reconciliation_api.router)
     return app

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, func, select
 
 from ledger.tables import transfers as ledger_transfers
 from payments.reconciliation.match import DayRows, match_day
@@ -40,7 +40,7 @@ from payments.reconciliation.settlement_check import (
     parse_settlement_file,
     settlement_file_name,
 )
-from payments.reconciliation.tables import exceptions, runs, settlement_checks
+from payments.reconciliation.store import store_day
 from payments.settlement import business_day_window, settlement_for_day
 from payments.tables import (
     banks,
@@ -173,7 +173,7 @@ def reconcile_day(
         settlement=settled,
     )
     with engine.begin() as connection:
-        _store(connection, result, now)
+        store_day(connection, result, now)
     return result
 
 
@@ -392,65 +392,3 @@ def _read_settlement_file(path: Path, day: date, bank_bin: str) -> FileNet | Non
     except UnicodeDecodeError as exc:
         raise CorruptSettlementFile(f"not UTF-8 text (byte {exc.start})") from None
     return parse_settlement_file(text, day=day, bank_bin=bank_bin)
-
-
-def _ids(values: tuple[object, ...]) -> str:
-    return ",".join(str(value) for value in values)[:400]
-
-
-def _store(connection: Connection, result: DayResult, now: datetime) -> None:
-    connection.execute(delete(exceptions).where(exceptions.c.business_day == result.day))
-    connection.execute(
-        delete(settlement_checks).where(settlement_checks.c.business_day == result.day)
-    )
-    connection.execute(delete(runs).where(runs.c.business_day == result.day))
-    connection.execute(
-        insert(runs),
-        {
-            "business_day": result.day,
-            "switch_records": result.switch_records,
-            "ledger_credits": result.ledger_credits,
-            "notifications": result.notifications,
-            "matched": result.matched,
-            "exceptions": len(result.discrepancies),
-            "settlement_problems": sum(1 for c in result.settlement if c.problem),
-            "computed_at": now,
-        },
-    )
-    if result.discrepancies:
-        connection.execute(
-            insert(exceptions),
-            [
-                {
-                    "business_day": result.day,
-                    "kind": item.kind.value,
-                    "switch_ref": item.switch_ref,
-                    "bank_bin": item.bank_bin,
-                    "vendor_id": item.vendor_id,
-                    "request_id": item.request_id,
-                    "amount_expected_dong": item.amount_expected_dong,
-                    "amount_found_dong": item.amount_found_dong,
-                    "ledger_transfer_ids": _ids(item.ledger_transfer_ids),
-                    "notification_ids": _ids(item.notification_ids),
-                    "detail": item.detail[:300],
-                    "suggested_fix": item.suggested_fix[:300],
-                }
-                for item in result.discrepancies
-            ],
-        )
-    if result.settlement:
-        connection.execute(
-            insert(settlement_checks),
-            [
-                {
-                    "business_day": result.day,
-                    "bank_bin": check.bank_bin,
-                    "switch_net_dong": check.switch_net_dong,
-                    "ledger_net_dong": check.ledger_net_dong,
-                    "file_net_dong": check.file_net_dong,
-                    "status": check.status.value,
-                    "problem": check.problem[:300],
-                }
-                for check in result.settlement
-            ],
-        )

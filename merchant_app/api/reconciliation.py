@@ -1,0 +1,75 @@
+"""``/api/v1/reconciliation``: the daily job's stored results, and running it (operators).
+
+Officials see counts and each exception's class, bank, vendor, amounts and suggested fix;
+the switch reference (which embeds the payer's account) and free-text details are operators'.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from merchant_app.api.officials import OperatorViewer, Viewer, ViewerDep
+from merchant_app.deps import ClockDep, EngineDep
+from payments.reconciliation.job import (
+    MAX_RANGE_DAYS,
+    ReconciliationError,
+    reconcile_range,
+)
+from payments.reconciliation.store import public_exception, stored_day, stored_runs
+
+router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
+
+
+@router.get("/runs")
+def runs(
+    _who: ViewerDep,
+    engine: EngineDep,
+    first: Annotated[date, Query(alias="from")],
+    last: Annotated[date, Query(alias="to")],
+) -> dict[str, object]:
+    """One summary per reconciled day of the range."""
+    if last < first or (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise HTTPException(
+            status_code=400, detail=f"range {first}..{last}: 1..{MAX_RANGE_DAYS} days, in order"
+        )
+    with engine.connect() as connection:
+        return {"runs": stored_runs(connection, first, last)}
+
+
+@router.get("/runs/{day}")
+def run_of_day(who: ViewerDep, engine: EngineDep, day: date) -> dict[str, object]:
+    """One day's summary, exceptions and per-bank settlement checks."""
+    with engine.connect() as connection:
+        found = stored_day(connection, day)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"{day.isoformat()} was not reconciled")
+    listed = (
+        found.exceptions
+        if who is Viewer.OPERATOR
+        else [public_exception(row) for row in found.exceptions]
+    )
+    return {"run": found.run, "exceptions": listed, "settlement": found.settlement}
+
+
+@router.post("/run")
+def run(
+    _who: OperatorViewer,
+    engine: EngineDep,
+    clock: ClockDep,
+    first: Annotated[date, Query(alias="from")],
+    last: Annotated[date | None, Query(alias="to")] = None,
+) -> dict[str, object]:
+    """Reconcile a day (or a range) now; re-running replaces the stored results."""
+    try:
+        summary = reconcile_range(engine, first, last or first, now=clock.now())
+    except ReconciliationError as exc:
+        raise HTTPException(status_code=exc.status_code, detail=str(exc)) from None
+    return {
+        "exit_code": summary.exit_code,
+        "exceptions_by_kind": summary.counts(),
+        "days": [day.day.isoformat() for day in summary.days],
+        "days_without_data": [day.isoformat() for day in summary.empty_days],
+    }
