@@ -2,12 +2,10 @@
 
 This code cannot do any IO (flask's sansio rule): payloads and the directory are pure. Only
 ``qr.render`` (images, sticker PDFs) and ``qr.scan`` (decoding images) touch files or native
-libraries, and they are imported lazily below so ``import qr`` stays light.
+libraries.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
 
 from qr.banks import Bank, bank_by_bin, banks, find_bank
 from qr.crc import crc16
@@ -15,35 +13,14 @@ from qr.describe import DESCRIBE_KEYS, describe, describe_error, describe_report
 from qr.errors import PayloadError, QRError, RenderError, ScanError, UnknownBank
 from qr.model import SERVICE_ACCOUNT, SERVICE_CARD, VietQR
 from qr.networks import network_of
+
+# Edge modules (native libraries, files). Imported after the pure core; binding ``scan`` here
+# also makes ``qr.scan`` the function rather than the submodule of the same name.
+from qr.render import render_png, render_svg
+from qr.scan import SCAN_BUDGET_MS, ScanReport, scan, scan_report
+from qr.sticker import StickerInfo, sticker_pdf, sticker_sheet_pdf
 from qr.text import strip_diacritics
 from qr.vietqr import ParseReport, Problem, build, parse, parse_lenient
-
-if TYPE_CHECKING:
-    from qr.render import render_png, render_svg
-    from qr.scan import SCAN_BUDGET_MS, ScanReport, scan, scan_report
-    from qr.sticker import StickerInfo, sticker_pdf, sticker_sheet_pdf
-
-_LAZY = {
-    "render_png": "qr.render",
-    "render_svg": "qr.render",
-    "scan": "qr.scan",
-    "scan_report": "qr.scan",
-    "ScanReport": "qr.scan",
-    "SCAN_BUDGET_MS": "qr.scan",
-    "StickerInfo": "qr.sticker",
-    "sticker_pdf": "qr.sticker",
-    "sticker_sheet_pdf": "qr.sticker",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'qr' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
-
 
 __all__ = [
     "DESCRIBE_KEYS",

@@ -86,6 +86,14 @@ def _downscale(image: Image.Image) -> Image.Image:
     return gray.resize((max(1, gray.width // 2), max(1, gray.height // 2)), Image.Resampling.BOX)
 
 
+def _upscale(image: Image.Image) -> Image.Image:
+    """Small or blurred codes: more pixels per module help zbar's edge finder."""
+    gray = ImageOps.autocontrast(_fit(image), cutoff=1)
+    if max(gray.size) > WORK_SIDE_PX:
+        return gray
+    return gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)
+
+
 def _rotation(degrees: float) -> Step:
     def rotate(image: Image.Image) -> Image.Image:
         return _autocontrast(image).rotate(degrees, expand=True, fillcolor=255)
@@ -100,6 +108,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("sharpen", _sharpen),
     ("equalize", _equalize),
     ("downscale", _downscale),
+    ("upscale", _upscale),
     *((f"rotate_{d:+.0f}", _rotation(d)) for d in TILT_DEGREES),
 )
 

@@ -177,7 +177,10 @@ def _check_crc(text: str, issues: _Issues) -> str:
     given = tail[4:]
     if not all(ch in _HEX for ch in given):
         raise PayloadError(f'{label("63")} "{given}": not 4 hex digits', tag="63")
-    expected = crc_hex(text[:-4])
+    try:
+        expected = crc_hex(text[:-4])
+    except UnicodeEncodeError as exc:  # lone surrogates: not text a QR code can carry
+        raise PayloadError(f"payload is not valid Unicode text: {exc.reason}", tag="63") from exc
     if given.upper() != expected:
         message = f'{label("63")} "{given}": does not match the data (expected {expected})'
         issues.error("63", message)
