@@ -1,0 +1,74 @@
+"""``marketpay reconcile``: exit 0 clean, 1 with exceptions (counted by class), 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from merchant_app.cli import main
+from payments.faults import FaultRates
+from payments.messages import FaultKind
+from tests.payments.reconciliation.world import FIRST_DAY, build_month
+
+
+@pytest.fixture
+def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MARKETPAY_DATABASE_URL", db_url)
+    monkeypatch.setenv("MARKETPAY_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_clean_day_exits_zero(db: Engine, env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build_month(db, days=1, rates=FaultRates({}), settlement_dir=env)
+    code = main(
+        ["reconcile", "--date", FIRST_DAY.isoformat(), "--settlement-dir", str(env), "--json"]
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["exceptions_by_kind"] == {}
+    assert report["days"][0]["matched"] == 40
+    assert {check["status"] for check in report["days"][0]["settlement"]} == {"ok"}
+
+
+def test_faulty_range_exits_one_with_counts_by_class(
+    db: Engine, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rates = FaultRates(
+        {
+            FaultKind.DUPLICATE_NOTIFICATION: 0.05,
+            FaultKind.DELAYED_NOTIFICATION: 0.05,
+            FaultKind.TIMEOUT_AFTER_COMMIT: 0.05,
+        }
+    )
+    month = build_month(db, days=3, rates=rates)
+    assert month.expected
+    last = month.days[-1].isoformat()
+    code = main(["reconcile", "--from", FIRST_DAY.isoformat(), "--to", last, "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    expected: dict[str, int] = {}
+    for kind, _ref in month.expected:
+        expected[kind.value] = expected.get(kind.value, 0) + 1
+    assert report["exceptions_by_kind"] == dict(sorted(expected.items()))
+    assert main(["reconcile", "--from", FIRST_DAY.isoformat(), "--to", last]) == 1
+    assert "exceptions by class:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["reconcile", "--date", "2026/05/01"], "expected YYYY-MM-DD"),
+        (["reconcile"], "give --date D"),
+        (["reconcile", "--date", "2026-05-01", "--from", "2026-05-01"], "not both"),
+        (["reconcile", "--from", "2026-05-03", "--to", "2026-05-01"], "before the start"),
+        (["reconcile", "--date", "2031-01-01"], "no payment records"),
+    ],
+)
+def test_bad_input_exits_two_with_one_line(
+    db: Engine, env: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
