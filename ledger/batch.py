@@ -31,6 +31,8 @@ from ledger.rules import (
 )
 
 _MISSING = object()
+_PENDING, _POST, _VOID = 2, 4, 8
+_POST_OR_VOID = _POST | _VOID
 
 
 def chains(linked: Sequence[bool]) -> list[tuple[int, int, bool]]:
@@ -56,10 +58,13 @@ class TransferState:
     now_ns: int
     accepted: list[Posting] = field(default_factory=list)
     _undo: list[Callable[[], object]] = field(default_factory=list)
+    _in_chain: bool = False  # undo is logged only inside a linked chain
 
     def _set(self, table: dict[int, object], key: int, value: object) -> None:
         old = table.get(key, _MISSING)
         table[key] = value
+        if not self._in_chain:
+            return
         if old is _MISSING:
             self._undo.append(lambda: table.pop(key))
         else:
@@ -68,9 +73,7 @@ class TransferState:
     def decide(self, transfer: Transfer) -> TransferResult:
         debit_id, credit_id = transfer.debit_account_id, transfer.credit_account_id
         pending = self.pendings.get(transfer.pending_id) if transfer.pending_id else None
-        if pending is not None and transfer.flags & (
-            TransferFlags.POST_PENDING_TRANSFER | TransferFlags.VOID_PENDING_TRANSFER
-        ):
+        if pending is not None and int(transfer.flags) & _POST_OR_VOID:
             debit_id = debit_id or pending.posting.debit_account_id
             credit_id = credit_id or pending.posting.credit_account_id
         outcome = check(
@@ -93,30 +96,30 @@ class TransferState:
         ):
             account = self.accounts[account_id]
             balances = apply(account.balances, posting, debit_side=debit_side)
-            self._set(self.accounts, account_id, replace(account, balances=balances))  # type: ignore[arg-type]
+            new_account = AccountState(account.id, account.currency, account.flags, balances)
+            self._set(self.accounts, account_id, new_account)  # type: ignore[arg-type]
         self._set(self.existing, posting.id, posting)  # type: ignore[arg-type]
-        if posting.flags & TransferFlags.PENDING:
+        if posting.flags & _PENDING:
             # It cannot expire within its own batch (timeouts are whole seconds).
             view = PendingView(posting, None, PendingStatus.PENDING)
             self._set(self.pendings, posting.id, view)  # type: ignore[arg-type]
         elif posting.pending_id is not None and posting.pending_id in self.pendings:
             old = self.pendings[posting.pending_id]
-            status = (
-                PendingStatus.POSTED
-                if posting.flags & TransferFlags.POST_PENDING_TRANSFER
-                else PendingStatus.VOIDED
-            )
+            status = PendingStatus.POSTED if posting.flags & _POST else PendingStatus.VOIDED
             new = replace(old, status=status)
             self._set(self.pendings, posting.pending_id, new)  # type: ignore[arg-type]
         self.accepted.append(posting)
-        self._undo.append(self.accepted.pop)
+        if self._in_chain:
+            self._undo.append(self.accepted.pop)
 
-    def mark(self) -> int:
-        return len(self._undo)
+    def begin_chain(self) -> None:
+        self._in_chain = True
 
-    def rollback(self, mark: int) -> None:
-        while len(self._undo) > mark:
+    def end_chain(self, *, failed: bool) -> None:
+        while failed and self._undo:
             self._undo.pop()()
+        self._undo.clear()
+        self._in_chain = False
 
 
 def run_transfers(transfers: Sequence[Transfer], state: TransferState) -> list[TransferResult]:
@@ -126,7 +129,7 @@ def run_transfers(transfers: Sequence[Transfer], state: TransferState) -> list[T
         if start == end and not is_open:
             results[start] = state.decide(transfers[start])
             continue
-        mark = state.mark()
+        state.begin_chain()
         failed_at = None
         for index in range(start, end + 1):
             result = state.decide(transfers[index])
@@ -135,8 +138,8 @@ def run_transfers(transfers: Sequence[Transfer], state: TransferState) -> list[T
                 break
         if failed_at is None and is_open:
             failed_at, results[end] = end, TransferResult.linked_event_chain_open
+        state.end_chain(failed=failed_at is not None)
         if failed_at is not None:
-            state.rollback(mark)
             for index in range(start, end + 1):
                 if index != failed_at:
                     results[index] = TransferResult.linked_event_failed

@@ -27,14 +27,18 @@ from ledger.model import (
     AccountResult,
     Balances,
     Transfer,
-    TransferFlags,
     TransferResult,
 )
 
 R = TransferResult
+# Plain int masks: the hot path tests flags thousands of times per batch, and IntFlag
+# arithmetic costs microseconds a go.
+_LINKED, _PENDING, _POST, _VOID = 1, 2, 4, 8
+_BAL_DEBIT, _BAL_CREDIT = 16, 32
+_DMNEC, _CMNED = 2, 4
 NS_PER_S = 1_000_000_000
-_POST_OR_VOID = TransferFlags.POST_PENDING_TRANSFER | TransferFlags.VOID_PENDING_TRANSFER
-_BALANCING = TransferFlags.BALANCING_DEBIT | TransferFlags.BALANCING_CREDIT
+_POST_OR_VOID = _POST | _VOID
+_BALANCING = _BAL_DEBIT | _BAL_CREDIT
 
 
 class PendingStatus(Enum):
@@ -48,7 +52,7 @@ class PendingStatus(Enum):
 class AccountState:
     id: int
     currency: str
-    flags: AccountFlags
+    flags: int  # AccountFlags bits
     balances: Balances
 
 
@@ -60,7 +64,7 @@ class Posting:
     debit_account_id: int
     credit_account_id: int
     amount_dong: int  # posted (or held, for pending; released, for void) amount
-    flags: TransferFlags
+    flags: int  # TransferFlags bits, without LINKED
     pending_id: int | None
     pending_amount_dong: int  # the amount a post/void releases from pending; 0 otherwise
     timeout_s: int
@@ -131,15 +135,16 @@ def check(
     assert debit is None or transfer.debit_account_id in (0, debit.id)
     assert credit is None or transfer.credit_account_id in (0, credit.id)
     t = transfer
-    if int(t.flags) & ~TRANSFER_FLAGS_ALL:
+    flags = int(t.flags)
+    if flags & ~TRANSFER_FLAGS_ALL:
         return R.reserved_flag
     if t.id == 0:
         return R.id_must_not_be_zero
     if not 0 < t.id <= ID_MAX:
         return R.id_out_of_range
-    if t.flags & _POST_OR_VOID:
-        return _check_post_or_void(t, debit, credit, existing, pending, now_ns)
-    problem = _check_single_fields(t)
+    if flags & _POST_OR_VOID:
+        return _check_post_or_void(t, flags, debit, credit, existing, pending, now_ns)
+    problem = _check_single_fields(t, flags)
     if problem is not None:
         return problem
     if debit is None:
@@ -149,11 +154,11 @@ def check(
     if debit.currency != credit.currency:
         return R.accounts_must_have_the_same_currency
     if existing is not None:
-        return _exists(t, existing, t.debit_account_id, t.credit_account_id, t.amount_dong)
-    return _check_amount(t, debit, credit)
+        return _exists(t, flags, existing, t.debit_account_id, t.credit_account_id, t.amount_dong)
+    return _check_amount(t, flags, debit, credit)
 
 
-def _check_single_fields(t: Transfer) -> TransferResult | None:
+def _check_single_fields(t: Transfer, flags: int) -> TransferResult | None:
     id_problem = _check_account_ids(t, allow_zero=False)
     if id_problem is not None:
         return id_problem
@@ -161,7 +166,7 @@ def _check_single_fields(t: Transfer) -> TransferResult | None:
         return R.accounts_must_be_different
     if t.pending_id not in (None, 0):
         return R.pending_id_must_be_zero
-    if not t.flags & TransferFlags.PENDING and t.timeout_s != 0:
+    if not flags & _PENDING and t.timeout_s != 0:
         return R.timeout_reserved_for_pending_transfer
     if t.timeout_s < 0:
         return R.timeout_must_not_be_negative
@@ -193,33 +198,31 @@ def _check_texts(t: Transfer) -> TransferResult | None:
 
 
 def _check_amount(
-    t: Transfer, debit: AccountState, credit: AccountState
+    t: Transfer, flags: int, debit: AccountState, credit: AccountState
 ) -> TransferResult | Posting:
     amount = t.amount_dong
     dr, cr = debit.balances, credit.balances
-    if t.flags & TransferFlags.BALANCING_DEBIT:
+    if flags & _BAL_DEBIT:
         amount = _clamp(amount, dr.credits_posted - dr.debits_posted - dr.debits_pending)
         if amount == 0:
             return R.exceeds_credits
-    if t.flags & TransferFlags.BALANCING_CREDIT:
+    if flags & _BAL_CREDIT:
         amount = _clamp(amount, cr.debits_posted - cr.credits_posted - cr.credits_pending)
         if amount == 0:
             return R.exceeds_debits
     if amount == 0:
         return R.amount_must_not_be_zero
-    pending = bool(t.flags & TransferFlags.PENDING)
+    pending = bool(flags & _PENDING)
     overflow = _check_overflow(amount, dr, cr, pending=pending)
     if overflow is not None:
         return overflow
-    if debit.flags & AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS and (
-        dr.debits_pending + dr.debits_posted + amount > dr.credits_posted
-    ):
+    if debit.flags & _DMNEC and (dr.debits_pending + dr.debits_posted + amount > dr.credits_posted):
         return R.exceeds_credits
-    if credit.flags & AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS and (
+    if credit.flags & _CMNED and (
         cr.credits_pending + cr.credits_posted + amount > cr.debits_posted
     ):
         return R.exceeds_debits
-    return _posting(t, t.debit_account_id, t.credit_account_id, amount, pending_amount=0)
+    return _posting(t, flags, t.debit_account_id, t.credit_account_id, amount, 0)
 
 
 def _clamp(requested: int, available: int) -> int:
@@ -248,14 +251,15 @@ def _check_overflow(
 
 def _check_post_or_void(
     t: Transfer,
+    flags: int,
     debit: AccountState | None,
     credit: AccountState | None,
     existing: Posting | None,
     pending: PendingView | None,
     now_ns: int,
 ) -> TransferResult | Posting:
-    post = bool(t.flags & TransferFlags.POST_PENDING_TRANSFER)
-    if t.flags & _POST_OR_VOID == _POST_OR_VOID or t.flags & (TransferFlags.PENDING | _BALANCING):
+    post = bool(flags & _POST)
+    if flags & _POST_OR_VOID == _POST_OR_VOID or flags & (_PENDING | _BALANCING):
         return R.flags_are_mutually_exclusive
     if t.pending_id is None or t.pending_id == 0:
         return R.pending_id_must_not_be_zero
@@ -271,7 +275,7 @@ def _check_post_or_void(
     if pending is None:
         return R.pending_transfer_not_found
     p = pending.posting
-    if not p.flags & TransferFlags.PENDING:
+    if not p.flags & _PENDING:
         return R.pending_transfer_not_pending
     if t.debit_account_id not in (0, p.debit_account_id):
         return R.pending_transfer_has_different_debit_account_id
@@ -283,12 +287,13 @@ def _check_post_or_void(
         return R.pending_transfer_has_different_amount
     amount = t.amount_dong or p.amount_dong
     if existing is not None:
-        return _exists(t, existing, p.debit_account_id, p.credit_account_id, amount)
-    return _resolve(t, pending, amount, post=post, now_ns=now_ns, accounts=(debit, credit))
+        return _exists(t, flags, existing, p.debit_account_id, p.credit_account_id, amount)
+    return _resolve(t, flags, pending, amount, post=post, now_ns=now_ns, accounts=(debit, credit))
 
 
 def _resolve(
     t: Transfer,
+    flags: int,
     pending: PendingView,
     amount: int,
     *,
@@ -312,11 +317,11 @@ def _resolve(
         return R.overflows_debits_posted
     if post and credit.balances.credits_posted + amount > AMOUNT_MAX_DONG:
         return R.overflows_credits_posted
-    return _posting(t, p.debit_account_id, p.credit_account_id, amount, p.amount_dong)
+    return _posting(t, flags, p.debit_account_id, p.credit_account_id, amount, p.amount_dong)
 
 
 def _posting(
-    t: Transfer, debit_id: int, credit_id: int, amount: int, pending_amount: int
+    t: Transfer, flags: int, debit_id: int, credit_id: int, amount: int, pending_amount: int
 ) -> Posting:
     assert amount > 0, "an accepted transfer moves money"
     assert debit_id != credit_id, "double entry needs two accounts"
@@ -325,7 +330,7 @@ def _posting(
         debit_account_id=debit_id,
         credit_account_id=credit_id,
         amount_dong=amount,
-        flags=TransferFlags(int(t.flags) & ~int(TransferFlags.LINKED)),
+        flags=flags & ~_LINKED,
         pending_id=t.pending_id or None,
         pending_amount_dong=pending_amount,
         timeout_s=t.timeout_s,
@@ -336,12 +341,13 @@ def _posting(
     )
 
 
-def _exists(t: Transfer, e: Posting, debit_id: int, credit_id: int, amount: int) -> TransferResult:
+def _exists(
+    t: Transfer, flags: int, e: Posting, debit_id: int, credit_id: int, amount: int
+) -> TransferResult:
     """Same id again: ``exists`` when every field matches, else exists_with_different_fields."""
-    flags = int(t.flags) & ~int(TransferFlags.LINKED)
-    balancing = bool(t.flags & _BALANCING)
+    balancing = bool(flags & _BALANCING)
     same = (
-        flags == int(e.flags)
+        flags & ~_LINKED == e.flags
         and debit_id == e.debit_account_id
         and credit_id == e.credit_account_id
         and (amount == e.amount_dong or (balancing and t.amount_dong == e.requested_amount_dong))
@@ -364,11 +370,11 @@ def apply(balances: Balances, posting: Posting, *, debit_side: bool) -> Balances
         balances.credits_pending,
         balances.credits_posted,
     )
-    if flags & TransferFlags.PENDING:
+    if flags & _PENDING:
         dp, cp = (dp + amount, cp) if debit_side else (dp, cp + amount)
-    elif flags & TransferFlags.VOID_PENDING_TRANSFER:
+    elif flags & _VOID:
         dp, cp = (dp - released, cp) if debit_side else (dp, cp - released)
-    elif flags & TransferFlags.POST_PENDING_TRANSFER:
+    elif flags & _POST:
         if debit_side:
             dp, dpo = dp - released, dpo + amount
         else:
@@ -382,19 +388,14 @@ def apply(balances: Balances, posting: Posting, *, debit_side: bool) -> Balances
     return result
 
 
-def within_limits(flags: AccountFlags, b: Balances) -> bool:
+def within_limits(flags: int, b: Balances) -> bool:
     """The flagged-account limits (again in the PostgreSQL trigger and in verify)."""
-    if flags & AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS and (
-        b.debits_pending + b.debits_posted > b.credits_posted
-    ):
+    if flags & _DMNEC and (b.debits_pending + b.debits_posted > b.credits_posted):
         return False
-    return not (
-        flags & AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS
-        and b.credits_pending + b.credits_posted > b.debits_posted
-    )
+    return not (flags & _CMNED and b.credits_pending + b.credits_posted > b.debits_posted)
 
 
 def expires_at_ns(posting: Posting, timestamp_ns: int) -> int | None:
-    if posting.flags & TransferFlags.PENDING and posting.timeout_s > 0:
+    if posting.flags & _PENDING and posting.timeout_s > 0:
         return timestamp_ns + posting.timeout_s * NS_PER_S
     return None

@@ -196,8 +196,12 @@ class Ledger(LedgerReads):
             if any(delta):
                 deltas[account_id] = delta
         store.apply_deltas(conn, deltas)
+        expiries = [row[10] for row in rows if row[10] is not None]
+        if head.next_expiry_ns is not None:
+            expiries.append(head.next_expiry_ns)
         return replace(
             head,
+            next_expiry_ns=min(expiries) if expiries else None,
             last_timestamp_ns=start + len(accepted) - 1,
             last_hash=last_hash,
             transfer_count=head.transfer_count + len(accepted),
@@ -221,6 +225,8 @@ class Ledger(LedgerReads):
         """Record an expiry (a void with id ``-pending_id``) for each pending transfer due.
 
         The caller saves the returned head (with the new expiry watermark)."""
+        if head.next_expiry_ns is None or now_ns < head.next_expiry_ns:
+            return replace(head, expired_through_ns=now_ns)
         due = store.due_pendings(conn, head.expired_through_ns, now_ns)
         if due:
             voids = [_expiry(p) for p in due]
@@ -230,14 +236,15 @@ class Ledger(LedgerReads):
             for void in voids:
                 state.accept(void)
             head = self._commit(conn, head, state.accepted, before, state.accounts, now_ns)
-        return replace(head, expired_through_ns=now_ns)
+        upcoming = store.next_expiry(conn, now_ns)
+        return replace(head, expired_through_ns=now_ns, next_expiry_ns=upcoming)
 
 
 def _expiry(pending: Posting) -> Posting:
     return replace(
         pending,
         id=-pending.id,
-        flags=TransferFlags.VOID_PENDING_TRANSFER,
+        flags=int(TransferFlags.VOID_PENDING_TRANSFER),
         pending_id=pending.id,
         pending_amount_dong=pending.amount_dong,
         timeout_s=0,
@@ -250,7 +257,8 @@ def _expiry(pending: Posting) -> Posting:
 
 def _chain_rows(
     accepted: list[Posting], start_ns: int, prev_hash: str
-) -> tuple[list[dict[str, Any]], str]:
+) -> tuple[list[tuple[Any, ...]], str]:
+    """Rows for ``store.insert_transfers``, each hashed onto the one before it."""
     rows = []
     for offset, p in enumerate(accepted):
         ts = start_ns + offset
@@ -262,31 +270,20 @@ def _chain_rows(
             amount_dong=p.amount_dong,
             pending_id=p.pending_id,
             timeout_s=p.timeout_s,
-            flags=int(p.flags),
+            flags=p.flags,
             reference=p.reference,
             memo=p.memo,
             metadata=metadata,
             timestamp_ns=ts,
         )
         digest = chain_hash(prev_hash, encoding)
+        stored_metadata = json.dumps(metadata, ensure_ascii=False) if metadata else "{}"
         rows.append(
-            {
-                "id": p.id,
-                "debit_account_id": p.debit_account_id,
-                "credit_account_id": p.credit_account_id,
-                "amount_dong": p.amount_dong,
-                "requested_amount_dong": p.requested_amount_dong,
-                "reference": p.reference,
-                "memo": p.memo,
-                "flags": int(p.flags),
-                "pending_id": p.pending_id,
-                "timeout_s": p.timeout_s,
-                "expires_at_ns": expires_at_ns(p, ts),
-                "metadata": metadata,
-                "timestamp_ns": ts,
-                "prev_hash": prev_hash,
-                "hash": digest,
-            }
-        )
+            (
+                p.id, p.debit_account_id, p.credit_account_id, p.amount_dong,
+                p.requested_amount_dong, p.reference, p.memo, p.flags, p.pending_id,
+                p.timeout_s, expires_at_ns(p, ts), stored_metadata, ts, prev_hash, digest,
+            )
+        )  # fmt: skip
         prev_hash = digest
     return rows, prev_hash

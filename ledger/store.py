@@ -50,6 +50,7 @@ class Head:
     last_hash: str
     transfer_count: int
     expired_through_ns: int
+    next_expiry_ns: int | None
 
 
 def lock_head(conn: Connection) -> Head:
@@ -57,14 +58,26 @@ def lock_head(conn: Connection) -> Head:
     row = conn.execute(select(head).where(head.c.id == HEAD_ID).with_for_update()).first()
     if row is None:
         raise LedgerError("ledger_head row is missing: run `marketpay db upgrade`")
-    return Head(row.last_timestamp_ns, row.last_hash, row.transfer_count, row.expired_through_ns)
+    return Head(
+        row.last_timestamp_ns,
+        row.last_hash,
+        row.transfer_count,
+        row.expired_through_ns,
+        row.next_expiry_ns,
+    )
 
 
 def read_head(conn: Connection) -> Head:
     row = conn.execute(select(head).where(head.c.id == HEAD_ID)).first()
     if row is None:
         raise LedgerError("ledger_head row is missing: run `marketpay db upgrade`")
-    return Head(row.last_timestamp_ns, row.last_hash, row.transfer_count, row.expired_through_ns)
+    return Head(
+        row.last_timestamp_ns,
+        row.last_hash,
+        row.transfer_count,
+        row.expired_through_ns,
+        row.next_expiry_ns,
+    )
 
 
 def save_head(conn: Connection, state: Head) -> None:
@@ -76,6 +89,7 @@ def save_head(conn: Connection, state: Head) -> None:
             last_hash=state.last_hash,
             transfer_count=state.transfer_count,
             expired_through_ns=state.expired_through_ns,
+            next_expiry_ns=state.next_expiry_ns,
         )
     )
 
@@ -100,9 +114,7 @@ def load_account_states(conn: Connection, ids: Iterable[int]) -> dict[int, Accou
     found: dict[int, AccountState] = {}
     for chunk in chunks(ids):
         for row in conn.execute(select(*cols).where(accounts.c.id.in_(chunk))):
-            found[row.id] = AccountState(
-                row.id, row.currency, AccountFlags(row.flags), _balances(row)
-            )
+            found[row.id] = AccountState(row.id, row.currency, row.flags, _balances(row))
     return found
 
 
@@ -112,7 +124,7 @@ def _posting(row: Any) -> Posting:
         debit_account_id=row.debit_account_id,
         credit_account_id=row.credit_account_id,
         amount_dong=row.amount_dong,
-        flags=TransferFlags(row.flags),
+        flags=row.flags,
         pending_id=row.pending_id,
         pending_amount_dong=0,
         timeout_s=row.timeout_s,
@@ -172,9 +184,33 @@ def due_pendings(conn: Connection, after_ns: int, through_ns: int) -> list[Posti
     return [_posting(row) for row in conn.execute(query)]
 
 
-def insert_transfers(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(transfers.insert(), rows)
+TRANSFER_COLUMNS = (
+    "id", "debit_account_id", "credit_account_id", "amount_dong", "requested_amount_dong",
+    "reference", "memo", "flags", "pending_id", "timeout_s", "expires_at_ns", "metadata",
+    "timestamp_ns", "prev_hash", "hash",
+)  # fmt: skip
+_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def next_expiry(conn: Connection, after_ns: int) -> int | None:
+    """The earliest pending timeout after ``after_ns`` (resolved ones included: a spare sweep
+    finds nothing and moves on)."""
+    query = select(func.min(transfers.c.expires_at_ns)).where(transfers.c.expires_at_ns > after_ns)
+    value = conn.execute(query).scalar_one()
+    return int(value) if value is not None else None
+
+
+def insert_transfers(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Append transfer rows (tuples in TRANSFER_COLUMNS order; metadata as JSON text).
+
+    The hot path: a driver-level executemany skips SQLAlchemy's per-row parameter processing,
+    which cost more than the insert itself for batches of thousands."""
+    if not rows:
+        return
+    mark = _PLACEHOLDER[conn.dialect.paramstyle]
+    columns = ", ".join(TRANSFER_COLUMNS)
+    values = ", ".join([mark] * len(TRANSFER_COLUMNS))
+    conn.exec_driver_sql(f"INSERT INTO ledger_transfers ({columns}) VALUES ({values})", rows)
 
 
 _DELTA = update(accounts).where(accounts.c.id == bindparam("account_id"))

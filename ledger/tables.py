@@ -90,6 +90,9 @@ class HeadRow(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
     transfer_count: Mapped[int] = mapped_column(BigInteger)
     expired_through_ns: Mapped[int] = mapped_column(BigInteger)
+    # The earliest timeout of a pending transfer not yet swept (None: none): lets a batch skip
+    # the expiry query entirely until something can actually be due.
+    next_expiry_ns: Mapped[int | None] = mapped_column(BigInteger)
 
 
 accounts: Table = AccountRow.__table__  # type: ignore[assignment]
@@ -98,7 +101,7 @@ head: Table = HeadRow.__table__  # type: ignore[assignment]
 
 HEAD_INSERT = (
     "INSERT INTO ledger_head (id, last_timestamp_ns, last_hash, transfer_count, "
-    f"expired_through_ns) VALUES ({HEAD_ID}, 0, '{'0' * 64}', 0, 0)"
+    f"expired_through_ns, next_expiry_ns) VALUES ({HEAD_ID}, 0, '{'0' * 64}', 0, 0, NULL)"
 )
 
 # The balance invariant again, in the database (hordak's check_leg idea): a balance update that

@@ -237,7 +237,7 @@ def _reset(engine: Engine) -> None:
         conn.execute(
             text(
                 "UPDATE ledger_head SET last_timestamp_ns = 0, transfer_count = 0, "
-                "expired_through_ns = 0, last_hash = :zero"
+                "expired_through_ns = 0, next_expiry_ns = NULL, last_hash = :zero"
             ),
             {"zero": "0" * 64},
         )

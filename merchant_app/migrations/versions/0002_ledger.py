@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("last_hash", sa.String(length=64), nullable=False),
         sa.Column("transfer_count", sa.BigInteger(), nullable=False),
         sa.Column("expired_through_ns", sa.BigInteger(), nullable=False),
+        sa.Column("next_expiry_ns", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_ledger_head"),
     )
     op.create_table(
