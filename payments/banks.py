@@ -8,6 +8,7 @@ an account without looking it up: a missing account comes back from the ledger a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from qr import QRError, bank_by_bin, strip_diacritics
 BANK_MEMO_MAX_CHARS = 25  # what the payee's bank keeps of a transfer memo
 BANK_MAX_PAYMENT_DONG = 300_000_000  # a bank's own per-transfer limit for QR payments
 MAX_DEPOSIT_DONG = 10_000_000_000
+MEMO_CACHE_MAX_ENTRIES = 50_000  # purposes seen again (stickers have none, requests repeat)
 
 
 def account_code(bank_bin: str, account_number: str) -> str:
@@ -50,8 +52,12 @@ def inquiry_name(holder: str) -> str:
 def bank_memo(bank_short: str, switch_ref: str, text: str) -> str:
     """The memo the payee's bank records: its own prefix, upper case ASCII, truncated."""
     trace = int(hashlib.sha256(switch_ref.encode()).hexdigest()[:8], 16) % 10_000
-    cleaned = " ".join(strip_diacritics(text).upper().split())
-    return f"{bank_short.upper()[:6]}.{trace:04d}.{cleaned}"[:BANK_MEMO_MAX_CHARS]
+    return f"{bank_short.upper()[:6]}.{trace:04d}.{_memo_text(text)}"[:BANK_MEMO_MAX_CHARS]
+
+
+@functools.lru_cache(maxsize=MEMO_CACHE_MAX_ENTRIES)
+def _memo_text(text: str) -> str:
+    return " ".join(strip_diacritics(text).upper().split())
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ only wakes the waiting feed readers of a vendor, the database stays the source o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from payments.tables import events
 
 MAX_SPOKEN_DONG = 999_999_999_999_999  # up to "nghìn tỷ" groups; far above any payment limit
 FEED_PAGE_MAX_EVENTS = 500
+SPOKEN_CACHE_MAX_ENTRIES = 10_000  # prices repeat: read each amount aloud once
 # Group names for 10^3, 10^6, 10^9, 10^12 (Northern usage: "nghìn").
 _GROUP_UNITS = ("", "nghìn", "triệu", "tỷ", "nghìn tỷ")
 
@@ -34,6 +36,7 @@ def announcement(amount_dong: int) -> str:
     return f"Đã nhận {format_dong(amount_dong)}"
 
 
+@functools.lru_cache(maxsize=SPOKEN_CACHE_MAX_ENTRIES)
 def spoken_dong(amount_dong: int) -> str:
     """The amount read aloud: ``1005000`` -> ``"một triệu không trăm lẻ năm nghìn đồng"``.
 

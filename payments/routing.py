@@ -8,6 +8,7 @@ interbank ``buyer@A -> settlement(A) -> settlement(B) -> vendor@B``; on-us (A ==
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +38,7 @@ from payments.requests import Match
 from qr import QRError, VietQR, parse
 
 MAX_PAYMENT_DONG = 500_000_000  # the switch's per-payment limit for QR transfers
+PARSE_CACHE_MAX_ENTRIES = 50_000  # parsed payloads kept (stickers and recent dynamic codes)
 CLIENT_ID_MAX_CHARS = 36  # a UUID; the switch reference adds the payer's BIN and account
 _CLIENT_ID = re.compile(rf"^[A-Za-z0-9_.:-]{{1,{CLIENT_ID_MAX_CHARS}}}$")
 _ACCOUNT = re.compile(r"^[0-9A-Za-z]{1,19}$")
@@ -115,13 +117,19 @@ def prepare(payment: Payment) -> Prepared:
     if not _ACCOUNT.match(payment.payer_account):
         raise InvalidInput(f"payer account {payment.payer_account!r}: 1..19 letters or digits")
     try:
-        code = parse(payment.payload)
+        code = _parse(payment.payload)
     except QRError as exc:
         raise InvalidPayload(f"not a valid VietQR payload: {exc}") from exc
     dynamic = code.point_of_initiation == "dynamic" and code.amount is not None
     amount = _amount(payment.amount_dong, code.amount, dynamic=dynamic)
     ref = switch_ref(payment.payer_bin, payment.payer_account, payment.client_transfer_id)
     return Prepared(payment, code, ref, amount, dynamic)
+
+
+@functools.lru_cache(maxsize=PARSE_CACHE_MAX_ENTRIES)
+def _parse(payload: str) -> VietQR:
+    # A market pays the same few stickers all day; VietQR is frozen, so sharing is safe.
+    return parse(payload)
 
 
 def _amount(typed: object, coded: int | None, *, dynamic: bool) -> int:
