@@ -51,10 +51,27 @@ def _check_json(metadata: object, what: str) -> None:
         raise LedgerError(f"{what}: metadata is not JSON: {exc}") from None
 
 
+_INT_FIELDS = ("id", "debit_account_id", "credit_account_id", "amount_dong", "timeout_s")
+
+
 def _check_transfer_types(t: object, index: int) -> None:
+    # The common case first, cheaply (exact types: bool is an int subclass and is refused).
+    if (
+        type(t) is Transfer
+        and type(t.id) is int
+        and type(t.debit_account_id) is int
+        and type(t.credit_account_id) is int
+        and type(t.amount_dong) is int
+        and type(t.timeout_s) is int
+        and (t.pending_id is None or type(t.pending_id) is int)
+        and type(t.reference) is str
+        and type(t.memo) is str
+        and not t.metadata
+    ):
+        return
     if not isinstance(t, Transfer):
         raise LedgerError(f"transfers[{index}] is {type(t).__name__}, not Transfer")
-    for name in ("id", "debit_account_id", "credit_account_id", "amount_dong", "timeout_s"):
+    for name in _INT_FIELDS:
         value = getattr(t, name)
         if not isinstance(value, int) or isinstance(value, bool):
             raise LedgerError(f"transfers[{index}].{name} must be int, got {value!r}")

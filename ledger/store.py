@@ -5,9 +5,11 @@ All functions take an open ``Connection`` and never commit; the service owns tra
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, exists, func, or_, select, update
@@ -32,6 +34,14 @@ _VOID = int(TransferFlags.VOID_PENDING_TRANSFER)
 # Ids are bound in chunks so a batch of 8000 stays under every driver's parameter limit.
 IN_CHUNK = 900
 ID_LIMIT = 2**63  # ids (and expiry ids, negated) fit a signed 64-bit column
+
+
+TRANSFER_COLUMNS = (
+    "id", "debit_account_id", "credit_account_id", "amount_dong", "requested_amount_dong",
+    "reference", "memo", "flags", "pending_id", "timeout_s", "expires_at_ns", "metadata",
+    "timestamp_ns", "prev_hash", "hash",
+)  # fmt: skip
+_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def ns_to_datetime(ns: int) -> datetime:
@@ -136,10 +146,21 @@ def _posting(row: Any) -> Posting:
 
 
 def load_postings(conn: Connection, ids: Iterable[int]) -> dict[int, Posting]:
+    """Stored transfers with these ids (the idempotency lookup: usually finds none).
+
+    Driver-level SQL, like insert_transfers: SQLAlchemy's expanding IN cost more per id than
+    the lookup itself."""
     found: dict[int, Posting] = {}
+    mark = _PLACEHOLDER[conn.dialect.paramstyle]
+    columns = ", ".join(TRANSFER_COLUMNS)
     for chunk in chunks(ids):
-        for row in conn.execute(select(transfers).where(transfers.c.id.in_(chunk))):
-            found[row.id] = _posting(row)
+        marks = ", ".join([mark] * len(chunk))
+        sql = f"SELECT {columns} FROM ledger_transfers WHERE id IN ({marks})"
+        for values in conn.exec_driver_sql(sql, tuple(chunk)):
+            row = dict(zip(TRANSFER_COLUMNS, values, strict=True))
+            if isinstance(row["metadata"], str):
+                row["metadata"] = json.loads(row["metadata"])
+            found[row["id"]] = _posting(SimpleNamespace(**row))
     return found
 
 
@@ -182,14 +203,6 @@ def due_pendings(conn: Connection, after_ns: int, through_ns: int) -> list[Posti
         .order_by(transfers.c.expires_at_ns, transfers.c.id)
     )
     return [_posting(row) for row in conn.execute(query)]
-
-
-TRANSFER_COLUMNS = (
-    "id", "debit_account_id", "credit_account_id", "amount_dong", "requested_amount_dong",
-    "reference", "memo", "flags", "pending_id", "timeout_s", "expires_at_ns", "metadata",
-    "timestamp_ns", "prev_hash", "hash",
-)  # fmt: skip
-_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def next_expiry(conn: Connection, after_ns: int) -> int | None:
