@@ -154,7 +154,7 @@ def events_since(
     for row in rows:
         if _aware(row.visible_at) > now:
             break
-        visible.append(_feed_event(row))
+        visible.append(feed_event(row))
     return visible
 
 
@@ -163,7 +163,8 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _feed_event(row: object) -> FeedEvent:
+def feed_event(row: object) -> FeedEvent:
+    """A ``pay_events`` row as a ``FeedEvent``."""
     return FeedEvent(
         seq=row.seq,  # type: ignore[attr-defined]
         event_id=row.event_id,  # type: ignore[attr-defined]

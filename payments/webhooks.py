@@ -22,8 +22,8 @@ from sqlalchemy import Engine, insert, select
 
 from payments.clock import Clock
 from payments.errors import WebhookRejected
-from payments.notifications import FeedEvent, events_since
-from payments.tables import webhook_deliveries, webhook_endpoints
+from payments.notifications import FeedEvent, feed_event
+from payments.tables import events, webhook_deliveries, webhook_endpoints
 
 SIGNATURE_HEADER = "X-MarketPay-Signature"
 TIMESTAMP_HEADER = "X-MarketPay-Timestamp"
@@ -150,25 +150,40 @@ class WebhookSender:
             ).first()
             if endpoint is None:
                 return []
-            finished = set(
-                connection.scalars(
-                    select(webhook_deliveries.c.event_id).where(
-                        webhook_deliveries.c.endpoint_id == endpoint.id,
-                        webhook_deliveries.c.status.in_(("delivered", "gave_up")),
-                    )
-                )
+            finished = select(webhook_deliveries.c.event_id).where(
+                webhook_deliveries.c.endpoint_id == endpoint.id,
+                webhook_deliveries.c.status.in_(("delivered", "gave_up")),
             )
-            due = [
-                event
-                for event in events_since(
-                    connection, vendor_id, after_seq=0, now=self._clock.now(), limit=10**9
+            rows = connection.execute(
+                select(events)
+                .where(
+                    events.c.vendor_id == vendor_id,
+                    events.c.visible_at <= self._clock.now(),
+                    events.c.event_id.not_in(finished),
                 )
-                if event.event_id not in finished
-            ][:WEBHOOK_BATCH_MAX_EVENTS]
+                .order_by(events.c.seq)
+                .limit(WEBHOOK_BATCH_MAX_EVENTS)
+            ).all()
+            due = [feed_event(row) for row in rows]
         results: list[DeliveryResult] = []
         for event in due:
             for _copy in range(event.deliveries):
                 results.append(self._deliver(endpoint.id, endpoint.url, endpoint.secret, event))
+        return results
+
+    def deliver_all_due(self) -> list[DeliveryResult]:
+        """``deliver_due`` for every vendor with an active endpoint (a periodic job)."""
+        with self._engine.connect() as connection:
+            vendor_ids = list(
+                connection.scalars(
+                    select(webhook_endpoints.c.vendor_id)
+                    .where(webhook_endpoints.c.active)
+                    .order_by(webhook_endpoints.c.vendor_id)
+                )
+            )
+        results: list[DeliveryResult] = []
+        for vendor_id in vendor_ids:
+            results.extend(self.deliver_due(vendor_id))
         return results
 
     def _deliver(self, endpoint_id: int, url: str, secret: str, event: FeedEvent) -> DeliveryResult:

@@ -9,10 +9,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from sqlalchemy import insert, select
 
+from payments.notifications import FEED_PAGE_MAX_EVENTS
 from payments.routing import Payment
 from payments.tables import webhook_deliveries, webhook_endpoints
 from payments.webhooks import WEBHOOK_BACKOFF_S, WEBHOOK_MAX_ATTEMPTS, WebhookSender
-from tests.payments.world import Stall, World
+from tests.payments.world import VIETCOMBANK, Stall, World, make_buyer
 
 SECRET = "a" * 64
 
@@ -135,3 +136,24 @@ def test_unreachable_endpoint_is_logged_not_raised(
         errors = connection.scalars(select(webhook_deliveries.c.error)).all()
     assert len(errors) == 2
     assert all("Error" in error for error in errors)
+
+
+@pytest.mark.parametrize("flaky_server", [0], indirect=True)
+def test_every_event_goes_out_even_past_one_feed_page(
+    world: World, vendor_with_two_banks: Stall, flaky_server: tuple[Flaky, str]
+) -> None:
+    """More events than one feed page (500) and one sending round (200): none is left out."""
+    server, url = flaky_server
+    buyer = make_buyer(world, VIETCOMBANK, "42", balance_dong=10_000_000)
+    _paid_vendor(world, vendor_with_two_banks, buyer, url)
+    sticker = vendor_with_two_banks.accounts[1].static_payload
+    outcomes = world.switch.pay_many(
+        [Payment(sticker, *buyer, f"many-{i}", 1_000 + i) for i in range(FEED_PAGE_MAX_EVENTS)]
+    )
+    assert all(outcome.ok for outcome in outcomes)
+    sender = WebhookSender(world.engine, world.clock, sleep=lambda _s: None)
+    rounds = 0
+    while sender.deliver_all_due():
+        rounds += 1
+    assert rounds == 3  # 501 events, at most WEBHOOK_BATCH_MAX_EVENTS (200) a round
+    assert len(set(server.verified)) == FEED_PAGE_MAX_EVENTS + 1
