@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,3 +147,52 @@ def test_api_errors_have_one_shape_and_name_the_problem(client: TestClient) -> N
     )
     assert inquiry.status_code == 404
     assert inquiry.json()["error"] == "unknown_bank"
+
+
+def test_feed_streams_in_order_and_resumes_after_last_event_id(client: TestClient) -> None:
+    vendor_id, vendor, _account = _vendor(client, "0955555555", "555")
+    op = _op(client)
+    client.post(f"/api/v1/banks/{VIETCOMBANK}", headers=op)
+    client.post(
+        f"/api/v1/banks/{VIETCOMBANK}/accounts",
+        json={"account_number": "777", "holder": "Bình"},
+        headers=op,
+    )
+    client.post(
+        f"/api/v1/banks/{VIETCOMBANK}/accounts/777/deposits",
+        json={"amount_dong": 100_000, "deposit_id": "d-777"},
+        headers=op,
+    )
+    sticker = client.get("/api/v1/vendors/me/accounts", headers=vendor).json()[0]
+    for number, amount in enumerate((12_000, 3_000, 8_000)):
+        paid = client.post(
+            "/api/v1/switch/payments",
+            json={
+                "payload": sticker["static_payload"],
+                "payer_bin": VIETCOMBANK,
+                "payer_account": "777",
+                "client_transfer_id": f"feed-{number}",
+                "amount_dong": amount,
+            },
+            headers=op,
+        )
+        assert paid.status_code == 200, paid.text
+
+    def read(last_event_id: int, count: int) -> list[tuple[int, int]]:
+        headers = {**vendor, "Last-Event-ID": str(last_event_id)}
+        with client.stream(
+            "GET",
+            f"/api/v1/vendors/{vendor_id}/feed",
+            params={"max_events": count},
+            headers=headers,
+        ) as response:
+            lines = [line for line in response.iter_lines() if line.startswith(("id:", "data:"))]
+        ids = [int(line[3:]) for line in lines if line.startswith("id:")]
+        amounts = [
+            json.loads(line[5:])["amount_dong"] for line in lines if line.startswith("data:")
+        ]
+        return list(zip(ids, amounts, strict=True))
+
+    everything = read(0, 3)
+    assert [amount for _seq, amount in everything] == [12_000, 3_000, 8_000]
+    assert read(everything[0][0], 2) == everything[1:]
