@@ -12,9 +12,10 @@ from sqlalchemy import MetaData
 def all_metadata() -> list[MetaData]:
     # Imported here so that importing merchant_app.schema stays cheap for the CLI.
     from ledger.tables import metadata as ledger_metadata
+    from payments.simulation.tables import metadata as simulation_metadata
     from payments.tables import metadata as payments_metadata
 
-    return [ledger_metadata, payments_metadata]
+    return [ledger_metadata, payments_metadata, simulation_metadata]
 
 
 def create_all(engine: object) -> None:

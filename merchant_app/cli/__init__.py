@@ -15,10 +15,10 @@ import typer
 
 from merchant_app.cli import db as db_cli
 from merchant_app.cli import ledger as ledger_cli
-from merchant_app.cli import payments as payments_cli
 from merchant_app.cli import qr as qr_cli
 from merchant_app.cli import reconcile as reconcile_cli
 from merchant_app.cli import serve as serve_cli
+from merchant_app.cli import simulate as simulate_cli
 from merchant_app.cli.errors import UsageProblem, print_error
 from merchant_app.settings import ConfigError
 from qr import QRError
@@ -36,8 +36,8 @@ app.add_typer(db_cli.app, name="db")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(qr_cli.app, name="qr")
 serve_cli.register(app)
-payments_cli.register(app)
 reconcile_cli.register(app)
+simulate_cli.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""Bundled scenario files (package data): ``thai-nguyen.toml`` and its ``targets.toml``."""
