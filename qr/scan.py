@@ -9,6 +9,7 @@ Images are checked against byte and pixel limits from the header, before any pix
 from __future__ import annotations
 
 import io
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -26,6 +27,10 @@ MAX_IMAGE_PIXELS = 40_000_000  # a 48 MP phone photo is downscaled by the app fi
 WORK_SIDE_PX = 1200  # fallbacks run on an image no larger than this on its long side
 SMALL_SIDE_PX = 500  # below this, upscaling helps zbar find the finder patterns
 TILT_DEGREES = (12.0, -12.0, 25.0, -25.0)
+PROBE_SIDE_PX = 200  # the sticker card is located on a copy this wide
+CARD_BRIGHT_FRACTION = 0.2  # share of the picture taken as "bright" when looking for the card
+CARD_MAX_SATURATION = 45  # paper is pale; market backgrounds are colourful
+MIN_CARD_SIDE_PX = 40
 
 Step = Callable[[Image.Image], Image.Image]
 
@@ -94,6 +99,55 @@ def _upscale(image: Image.Image) -> Image.Image:
     return gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)
 
 
+def _card_corners(image: Image.Image) -> list[tuple[int, int]] | None:
+    """Corners (UL, LL, LR, UR) of the sticker card in a probe-sized copy: the pale (low
+    saturation) and bright pixels, the brightest ``CARD_BRIGHT_FRACTION`` of the picture."""
+    probe = image.convert("RGB").resize(
+        (PROBE_SIDE_PX, max(1, PROBE_SIDE_PX * image.height // image.width)), Image.Resampling.BOX
+    )
+    _, saturation, value = probe.convert("HSV").split()
+    value = ImageOps.autocontrast(value, cutoff=1)
+    histogram = value.histogram()
+    wanted, seen, threshold = sum(histogram) * CARD_BRIGHT_FRACTION, 0, 255
+    for level in range(255, -1, -1):
+        seen += histogram[level]
+        if seen >= wanted:
+            threshold = level
+            break
+    bright = value.point(lambda v: 255 if v >= threshold else 0)
+    pale = saturation.point(lambda v: 255 if v < CARD_MAX_SATURATION else 0)
+    mask = ImageChops.multiply(bright, pale).filter(ImageFilter.MinFilter(3)).tobytes()
+    width = probe.width
+    extremes: list[tuple[int, tuple[int, int]]] = [(1 << 30, (0, 0)), (1 << 30, (0, 0))] * 2
+    for index, on in enumerate(mask):
+        if on:
+            x, y = index % width, index // width
+            for slot, key in enumerate((x + y, x - y, -(x + y), -(x - y))):
+                if key < extremes[slot][0]:
+                    extremes[slot] = (key, (x, y))
+    if extremes[0][0] == 1 << 30:
+        return None
+    ul, ll, lr, ur = (extremes[i][1] for i in (0, 1, 2, 3))
+    return [ul, ll, lr, ur]
+
+
+def _unwarp(image: Image.Image) -> Image.Image:
+    """Perspective attempt: map the sticker card's four corners back to a rectangle."""
+    corners = _card_corners(image)
+    gray = _gray(image)
+    if corners is None:
+        return gray
+    k = image.width / PROBE_SIDE_PX
+    ul, ll, _, ur = corners
+    width = int(math.dist(ul, ur) * k)
+    height = int(math.dist(ul, ll) * k)
+    if min(width, height) < MIN_CARD_SIDE_PX:
+        return gray
+    quad = [c * k for corner in corners for c in corner]
+    flat = gray.transform((width, height), Image.Transform.QUAD, quad, Image.Resampling.BICUBIC)
+    return ImageOps.autocontrast(flat, cutoff=1)
+
+
 def _rotation(degrees: float) -> Step:
     def rotate(image: Image.Image) -> Image.Image:
         return _autocontrast(image).rotate(degrees, expand=True, fillcolor=255)
@@ -104,6 +158,7 @@ def _rotation(degrees: float) -> Step:
 STEPS: tuple[tuple[str, Step], ...] = (
     ("gray", _fit),
     ("autocontrast", _autocontrast),
+    ("unwarp", _unwarp),
     ("local_threshold", _local_threshold),
     ("sharpen", _sharpen),
     ("equalize", _equalize),
