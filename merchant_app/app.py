@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.payments.close()
             engine.dispose()
 
     app = FastAPI(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -179,11 +179,18 @@ def feed_event(row: object) -> FeedEvent:
 
 
 class EventBus:
-    """In-process pub/sub: ``publish(vendor_ids)`` wakes every feed reader of those vendors."""
+    """In-process pub/sub: ``publish(vendor_ids)`` wakes every feed reader of those vendors
+    and calls every listener (e.g. the app's webhook sender) with them."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: dict[int, set[threading.Event]] = {}
+        self._listeners: list[Callable[[set[int]], None]] = []
+
+    def listen(self, listener: Callable[[set[int]], None]) -> None:
+        """Call ``listener(vendor_ids)`` after each publish; it must return quickly."""
+        with self._lock:
+            self._listeners.append(listener)
 
     def subscribe(self, vendor_id: int) -> threading.Event:
         wakeup = threading.Event()
@@ -200,7 +207,13 @@ class EventBus:
                     del self._waiters[vendor_id]
 
     def publish(self, vendor_ids: Sequence[int]) -> None:
+        wanted = set(vendor_ids)
+        if not wanted:
+            return
         with self._lock:
-            for vendor_id in set(vendor_ids):
+            for vendor_id in wanted:
                 for wakeup in self._waiters.get(vendor_id, ()):
                     wakeup.set()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(wanted)

@@ -8,14 +8,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from merchant_app.api.payments_deps import WorldDep
 from merchant_app.auth import require_operator
 from merchant_app.deps import ClockDep, SessionDep
-from merchant_app.wiring import PaymentsWorld
 from payments import directory
 from payments.directory import MarketDayRule
 from payments.routing import Payment, PaymentOutcome
@@ -141,7 +140,7 @@ def name_inquiry(
 
 
 @router.post("/switch/payments")
-def pay(body: PayIn, world: WorldDep, background: BackgroundTasks) -> JSONResponse:
+def pay(body: PayIn, world: WorldDep) -> JSONResponse:
     """Pay a scanned payload. Retrying with the same client_transfer_id never charges twice."""
     outcome = world.switch.pay(
         Payment(
@@ -152,14 +151,8 @@ def pay(body: PayIn, world: WorldDep, background: BackgroundTasks) -> JSONRespon
             body.amount_dong,
         )
     )
-    outcome.raise_for_status()
-    if outcome.vendor_id is not None:
-        background.add_task(_send_webhooks, world, outcome.vendor_id)
+    outcome.raise_for_status()  # the vendor's webhook is queued by the world's event bus
     return JSONResponse(outcome_json(outcome))
-
-
-def _send_webhooks(world: PaymentsWorld, vendor_id: int) -> None:
-    world.webhooks().deliver_due(vendor_id)
 
 
 def outcome_json(outcome: PaymentOutcome) -> dict[str, object]:

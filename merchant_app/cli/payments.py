@@ -82,6 +82,9 @@ def pay(
             receipt = phone.pay(quote, amount_dong=amount)
         except PaymentError as exc:
             raise UsageProblem(f"{exc.code}: {exc}") from exc
+        finally:
+            world.drain()  # the vendor's webhook goes out before the command exits
+            world.close()
     finally:
         engine.dispose()
     if as_json:
