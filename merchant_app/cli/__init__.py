@@ -19,6 +19,7 @@ from merchant_app.cli import qr as qr_cli
 from merchant_app.cli import reconcile as reconcile_cli
 from merchant_app.cli import serve as serve_cli
 from merchant_app.cli import simulate as simulate_cli
+from merchant_app.cli import users as users_cli
 from merchant_app.cli.errors import UsageProblem, print_error
 from merchant_app.settings import ConfigError
 from qr import QRError
@@ -34,6 +35,7 @@ app = typer.Typer(
 )
 app.add_typer(db_cli.app, name="db")
 app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(users_cli.app, name="user")
 app.add_typer(qr_cli.app, name="qr")
 serve_cli.register(app)
 reconcile_cli.register(app)
