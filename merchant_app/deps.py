@@ -42,5 +42,8 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent. FastAPI's default ("request") commits
+# after it, so a client could be told "created" (or be redirected) before the row exists, and
+# a failed commit would never reach the client.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from merchant_app.pages import auth, dashboard
+from merchant_app.pages import auth, dashboard, feed, pay, signup, vendor
 from merchant_app.pages.rendering import STATIC_DIR, render, translator
 from merchant_app.pages.security import SESSION_COOKIE, SESSION_MAX_AGE_S, PageError
 from merchant_app.settings import Settings
@@ -33,6 +33,10 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(PageError, _page_error)  # type: ignore[arg-type]
     app.include_router(auth.router)
     app.include_router(dashboard.router)
+    app.include_router(signup.router)
+    app.include_router(vendor.router)
+    app.include_router(feed.router)
+    app.include_router(pay.router)
 
 
 async def _page_error(request: Request, exc: PageError) -> HTMLResponse:

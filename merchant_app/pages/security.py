@@ -69,6 +69,7 @@ async def checked_form(request: Request) -> FormData:
         and isinstance(expected, str)
         and hmac.compare_digest(sent.encode(), expected.encode())
     ):
+        await form.close()
         raise PageError(403, "error.csrf")
     return form
 

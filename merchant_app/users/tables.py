@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -39,7 +38,7 @@ users = Table(
     Column("password_hash", String(PASSWORD_HASH_MAX_CHARS), nullable=False),
     # The payments vendor this login acts for (role vendor only). Not a database foreign key:
     # the vendor table belongs to payments/ and its own MetaData; the service checks it exists.
-    Column("vendor_id", BigInteger, nullable=True),
+    Column("vendor_id", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("role IN ('vendor', 'official', 'operator')", name="role"),
     CheckConstraint("(role = 'vendor') = (vendor_id IS NOT NULL)", name="vendor_link"),

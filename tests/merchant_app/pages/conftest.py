@@ -2,72 +2,30 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from merchant_app.app import create_app
-from merchant_app.clock import FixedClock
+from merchant_app.clock import ManualClock
 from merchant_app.settings import load_settings
-from merchant_app.users import Role, User, create_user
-from merchant_app.users import metadata as users_metadata
-
-START = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
-PASSWORD = "mat-khau-an-toan"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@dataclass
-class Site:
-    app: FastAPI
-    engine: Engine
-    clock: FixedClock
-    data_dir: Path
-
-    def client(self) -> TestClient:
-        return TestClient(self.app, follow_redirects=False)
-
-    def add_user(self, phone: str, role: Role, vendor_id: int | None = None) -> User:
-        with Session(self.engine) as session, session.begin():
-            return create_user(
-                session,
-                phone=phone,
-                password=PASSWORD,
-                role=role,
-                display_name=f"Người dùng {phone[-4:]}",
-                now=self.clock.now(),
-                vendor_id=vendor_id,
-            )
-
-
-def csrf_of(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match is not None, "page has no CSRF field"
-    return match.group(1)
-
-
-def login(client: TestClient, phone: str, password: str = PASSWORD) -> None:
-    token = csrf_of(client.get("/login").text)
-    response = client.post(
-        "/login", data={"phone": phone, "password": password, "csrf_token": token}
-    )
-    assert response.status_code == 303, response.text
+from tests.merchant_app.pages.site import START, Site
+from tests.merchant_app.pages.world import World, build_world
 
 
 @pytest.fixture
 def site(db: Engine, tmp_path: Path) -> Iterator[Site]:
-    users_metadata.create_all(db)
     url = db.url.render_as_string(hide_password=False)
     app = create_app(load_settings(data_dir=tmp_path, database_url=url))
-    clock = FixedClock(START)
+    clock = ManualClock(START)
     app.state.clock = clock
     with TestClient(app):  # runs the lifespan once so app.state.engine exists
         yield Site(app, db, clock, tmp_path)
+
+
+@pytest.fixture
+def world(site: Site) -> World:
+    return build_world(site)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from merchant_app.users import Role
 from merchant_app.users.service import LOGIN_MAX_FAILURES, LOGIN_WINDOW_S
 from merchant_app.users.tables import login_attempts
-from tests.merchant_app.pages.conftest import PASSWORD, Site, csrf_of, login
+from tests.merchant_app.pages.site import PASSWORD, Site, csrf_of, login
 
 OFFICIAL_PHONE = "0912000001"
 

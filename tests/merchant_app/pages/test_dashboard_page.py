@@ -13,8 +13,9 @@ from xml.etree import ElementTree
 import pytest
 from openpyxl import load_workbook
 
+from merchant_app.pages.i18n import Translator
 from merchant_app.users import Role
-from tests.merchant_app.pages.conftest import Site, login
+from tests.merchant_app.pages.site import Site, login
 from tests.payments.stats.world import DAYS, FIRST_DAY, build_world
 
 OFFICIAL = "0912000001"
@@ -80,23 +81,23 @@ def test_exports_carry_the_same_numbers_as_the_page(official, tmp_path: Path) ->
     assert "Đại Từ" in text
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "from=2026-13-01",
-        "from=yesterday",
-        "to=2026-01-01&from=2026-02-01",
-        "from=2020-01-01&to=2026-01-01",
-        "market=abc",
-        "market=" + "9" * 12,
-        "format=exe",
-    ],
+BAD_FILTERS = (
+    "from=2026-13-01",
+    "from=yesterday",
+    "to=2026-01-01&from=2026-02-01",
+    "from=2020-01-01&to=2026-01-01",
+    "market=abc",
+    "market=" + "9" * 12,
+    "format=exe",
 )
-def test_bad_filters_get_a_vietnamese_message(official, query: str) -> None:  # type: ignore[no-untyped-def]
-    path = "/dashboard/export" if query.startswith("format") else "/dashboard"
-    response = official.get(f"{path}?{query}")
-    assert response.status_code == 400
-    assert "Có lỗi" in response.text
+
+
+def test_bad_filters_get_a_vietnamese_message(official) -> None:  # type: ignore[no-untyped-def]
+    for query in BAD_FILTERS:
+        path = "/dashboard/export" if query.startswith("format") else "/dashboard"
+        response = official.get(f"{path}?{query}")
+        assert response.status_code == 400, query
+        assert "Có lỗi" in response.text, query
 
 
 def test_unknown_area_is_404(official) -> None:  # type: ignore[no-untyped-def]
@@ -114,3 +115,22 @@ def test_forecast_section_shows_a_bass_fit_per_market(official) -> None:  # type
     section = html.split('id="lagging"')[1].split("</section>")[0]
     assert section.count("<tr>") == 1 + 4  # header + the four markets
     assert "mô hình Bass" in section or "Chưa đủ số liệu" in section
+
+
+def test_reconciliation_section_lists_each_day_with_its_exceptions(
+    official,
+    site: Site,  # type: ignore[no-untyped-def]
+) -> None:
+    assert "Chưa đối soát" in official.get(f"/dashboard?{RANGE}").text
+    from payments.reconciliation.job import reconcile_day
+
+    result = reconcile_day(site.engine, FIRST_DAY, now=site.clock.now())
+    html = official.get(f"/dashboard?{RANGE}").text
+    section = html.split('id="recon"')[1].split("</section>")[0]
+    assert FIRST_DAY.strftime("%d/%m/%Y") in section
+    if result.discrepancies:
+        assert f"({len(result.discrepancies)}" in section or "Có chênh lệch" in section
+        first_kind = result.discrepancies[0].kind.value
+        assert Translator("vi")(f"recon.{first_kind}") in section
+    else:
+        assert "Khớp" in section

@@ -57,3 +57,11 @@ def test_parse_dong_reads_back_what_format_dong_writes(amount: int) -> None:
 def test_parse_dong_rejects_what_is_not_a_whole_number_of_dong(text: str) -> None:
     with pytest.raises(ValueError, match="amount"):
         parse_dong(text)
+
+
+def test_every_reconciliation_kind_has_words_in_both_languages() -> None:
+    from payments.reconciliation.model import Kind
+
+    for kind in Kind:
+        assert f"recon.{kind.value}" in VI
+        assert f"recon.{kind.value}" in EN

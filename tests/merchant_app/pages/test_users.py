@@ -15,9 +15,8 @@ from merchant_app.users import (
     get_user,
     normalize_phone,
 )
-from merchant_app.users import metadata as users_metadata
 from merchant_app.users.tables import users
-from tests.merchant_app.pages.conftest import PASSWORD, START
+from tests.merchant_app.pages.site import PASSWORD, START
 
 
 @pytest.mark.parametrize(
@@ -59,7 +58,6 @@ def _count(engine: Engine) -> int:
 def test_bad_user_input_raises_and_writes_nothing(
     db: Engine, changes: dict[str, object], field: str
 ) -> None:
-    users_metadata.create_all(db)
     fields: dict[str, object] = {
         "phone": "0912345678",
         "password": PASSWORD,
@@ -75,7 +73,6 @@ def test_bad_user_input_raises_and_writes_nothing(
 
 
 def test_a_phone_number_registers_once(db: Engine) -> None:
-    users_metadata.create_all(db)
     with Session(db) as session, session.begin():
         first = create_user(
             session,
