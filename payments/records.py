@@ -126,8 +126,10 @@ class BatchRecords:
     def _write_credits(self, connection: Connection) -> dict[str, int]:
         if not self.credit_plans:
             return {}
-        connection.execute(
-            insert(credits),
+        inserted = connection.execute(
+            insert(credits).returning(
+                credits.c.client_transfer_id, credits.c.id, sort_by_parameter_order=True
+            ),
             [
                 {
                     "client_transfer_id": plan.switch_ref,
@@ -144,8 +146,7 @@ class BatchRecords:
                 for plan in self.credit_plans
             ],
         )
-        refs = [plan.switch_ref for plan in self.credit_plans]
-        credit_ids = credit_ids_for(connection, refs)
+        credit_ids = {row.client_transfer_id: row.id for row in inserted}
         connection.execute(
             insert(events),
             [
@@ -166,19 +167,6 @@ class BatchRecords:
 
 # Bound on an IN (...) list: SQLite allows 32766 parameters, PostgreSQL 65535.
 IN_LIST_MAX_ITEMS = 5000
-
-
-def credit_ids_for(connection: Connection, refs: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(refs), IN_LIST_MAX_ITEMS):
-        chunk = refs[start : start + IN_LIST_MAX_ITEMS]
-        for row in connection.execute(
-            select(credits.c.client_transfer_id, credits.c.id).where(
-                credits.c.client_transfer_id.in_(chunk)
-            )
-        ):
-            found[row.client_transfer_id] = row.id
-    return found
 
 
 def existing_credits(connection: Connection, refs: list[str]) -> dict[str, dict[str, object]]:

@@ -242,8 +242,12 @@ class Switch:
         flat = [transfer for chain in chains for transfer in chain]
         results = self._ledger.create_transfers(flat, connection=connection) if flat else []
         receiving = self._receiving_accounts(connection, [p for _i, p, _r in accepted])
+        # Only dynamic-code credits are matched to requests; a sticker-only batch reads none.
+        dynamic_payees = {(p.code.bin, p.code.account) for _i, p, _r in accepted if p.dynamic}
         candidates = open_requests(
-            connection, {ra for ra, _vendor in receiving.values()}, records.now
+            connection,
+            {receiving[key][0] for key in dynamic_payees if key in receiving},
+            records.now,
         )
         completed: list[tuple[int, Prepared, BankReply, list[Transfer]]] = []
         duplicates: list[tuple[int, Prepared, list[Transfer]]] = []
