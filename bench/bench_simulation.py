@@ -88,6 +88,15 @@ def fresh_engine(url: str | None, folder: Path):  # type: ignore[no-untyped-def]
     return make_engine(admin_url.set(database=name).render_as_string(hide_password=False))
 
 
+def drop_database(url: str | None, name: str | None) -> None:
+    if url is None or name is None:
+        return  # SQLite: the temporary directory goes away
+    admin = create_engine(make_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--payments", type=int, default=100_000)
@@ -130,6 +139,7 @@ def main() -> None:
         violations = Ledger(engine, clock=SystemClock().now).verify()
         verify_s = time.monotonic() - ended
         engine.dispose()
+        drop_database(args.database_url, engine.url.database)
     setup_s = marks["first_day"] - began
     loop_s = ended - marks["first_day"]
     rss_end = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
