@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from payments.simulation.calibration import (
+    Indicator,
+    Parameter,
+    Target,
+    Targets,
     evaluate,
+    fit,
     load_targets,
     nrmse,
     with_values,
@@ -45,3 +50,28 @@ def test_nrmse_is_rmse_over_the_observed_mean() -> None:
 def test_unknown_parameter_path_is_refused(bundled: Scenario) -> None:
     with pytest.raises(ScenarioError, match=r"campaigns\.0\.boost"):
         with_values(bundled, {"campaigns.0.boost": 0.1})
+
+
+def test_fit_moves_a_free_parameter_onto_its_target(bundled: Scenario) -> None:
+    targets = Targets(
+        horizon_days=36,
+        target=[
+            Target(
+                key="half-by-day-35",
+                indicator=Indicator.VENDORS_WITH_QR_SHARE,
+                markets=["dai-tu"],
+                day=35,
+                value=0.5,
+                source="test",
+            )
+        ],
+        parameter=[
+            Parameter(name="boost", paths=["campaigns.0.p_boost_per_day"], low=0.001, high=0.2)
+        ],
+    )
+    assert abs(evaluate(bundled, targets)[0].error) > 0.3  # the shipped 80% is far from 50%
+    result = fit(bundled, targets)
+    (row,) = result.rows
+    assert abs(row.error) < 0.03
+    assert 0.001 <= result.values["boost"] < 0.0475  # fewer sign-ups a day than shipped
+    assert result.scenario.campaigns[0].p_boost_per_day == result.values["boost"]
