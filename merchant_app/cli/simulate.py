@@ -177,17 +177,16 @@ def _calibrate(world: Scenario, seed: int | None, *, fit: bool, as_json: bool) -
         typer.echo(json.dumps({"rows": items, "fitted": fitted, "max_point_error": worst}))
         return 0
     table = Table(title=f"Calibration of {world.name} against published figures")
-    for column in ("target", "indicator", "published", "simulated", "error", "source"):
-        table.add_column(
-            column, justify="right" if column in ("published", "simulated") else "left"
-        )
+    table.add_column("target", overflow="fold")
+    for column in ("published", "simulated", "error"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("source", overflow="fold")
     for row in rows:
         label = "NRMSE " if row.kind == "series" else ""
         table.add_row(
             row.key,
-            row.indicator,
             f"{row.target:g}",
-            f"{row.simulated:.3g}",
+            f"{row.simulated:.4g}",
             f"{label}{row.error:+.1%}",
             row.source,
         )
