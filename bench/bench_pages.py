@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -40,6 +41,7 @@ from tests.merchant_app.browser.test_acceptance_flow import (  # noqa: E402
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 HIDDEN = re.compile(r'name="(payload|client_transfer_id)" value="([^"]+)"')
 TIMEOUT_S = 30
+PAGE_PAYMENTS = 15  # below payments.ratelimit.INQUIRY_BURST (20) for one address
 
 
 def _csrf(html: str) -> str:
@@ -98,65 +100,103 @@ def _static_payload() -> str:
     return str(payload)
 
 
-def _plan(base_url: str, market_id: int, workers: int, per_worker: int) -> list[dict[str, object]]:
+def _plan(base_url: str, market_id: int, workers: int, per_worker: int) -> list[dict[str, Any]]:
     vendor_cookies, _vendor_token, request_id = _signup_vendor(base_url, market_id)
     official = httpx.Client(base_url=base_url, timeout=TIMEOUT_S)
     _login(official, "0912000001")
     buyer = httpx.Client(base_url=base_url, timeout=TIMEOUT_S)
     buyer_token = _csrf(buyer.get("/pay").text)
     payload = _static_payload()
-    pay_form = {
-        "payload": payload,
-        "client_transfer_id": "web-bench-{unique}",
-        "csrf_token": buyer_token,
-        "amount": "1000",
-        "from_bin": BUYER[0],
-        "from_account": BUYER[1],
-    }
     common = {"base_url": base_url, "workers": workers, "requests_per_worker": per_worker}
     return [
         {
             **common,
             "name": "vendor",
             "cookies": vendor_cookies,
-            "requests": [
-                {"name": "GET /v (takings)", "method": "GET", "path": "/v"},
-                {"name": "GET /v/history", "method": "GET", "path": "/v/history?q="},
-                {
-                    "name": "GET /v/requests/{id}/status",
-                    "method": "GET",
-                    "path": f"/v/requests/{request_id}/status",
-                },
-            ],
+            "requests": _vendor_requests(request_id),
         },
         {
             **common,
             "name": "official",
             "cookies": dict(official.cookies),
-            "requests": [
-                {"name": "GET /dashboard", "method": "GET", "path": "/dashboard"},
-                {
-                    "name": f"GET /dashboard?market={market_id}",
-                    "method": "GET",
-                    "path": f"/dashboard?market={market_id}",
-                },
-            ],
+            "requests": _official_requests(market_id),
         },
         {
             **common,
             "name": "buyer",
             "cookies": dict(buyer.cookies),
-            "requests": [
-                {"name": "GET /pay", "method": "GET", "path": "/pay"},
-                {
-                    "name": "POST /pay/confirm (pays 1.000 đ)",
-                    "method": "POST",
-                    "path": "/pay/confirm",
-                    "form": pay_form,
-                },
-            ],
+            "requests": [{"name": "GET /pay", "method": "GET", "path": "/pay"}],
+        },
+        {**common, "name": "payment API", "requests": [_api_payment(payload)]},
+        # The page's confirm asks the switch for the payee's name first; the switch allows one
+        # caller (here one address) a burst of INQUIRY_BURST inquiries, so this stays under it.
+        {
+            **common,
+            "workers": 1,
+            "requests_per_worker": PAGE_PAYMENTS,
+            "name": "buyer page",
+            "cookies": dict(buyer.cookies),
+            "requests": [_page_payment(payload, buyer_token)],
         },
     ]
+
+
+def _vendor_requests(request_id: int) -> list[dict[str, Any]]:
+    return [
+        {"name": "GET /v (takings)", "method": "GET", "path": "/v"},
+        {"name": "GET /v/history", "method": "GET", "path": "/v/history?q="},
+        {
+            "name": "GET /v/requests/{id}/status",
+            "method": "GET",
+            "path": f"/v/requests/{request_id}/status",
+        },
+    ]
+
+
+def _official_requests(market_id: int) -> list[dict[str, Any]]:
+    return [
+        {"name": "GET /dashboard", "method": "GET", "path": "/dashboard"},
+        {
+            "name": f"GET /dashboard?market={market_id}",
+            "method": "GET",
+            "path": f"/dashboard?market={market_id}",
+        },
+    ]
+
+
+def _api_payment(payload: str) -> dict[str, Any]:
+    operator = (DATA_DIR / "operator_token.txt").read_text().strip()
+    body = {
+        "payload": payload,
+        "payer_bin": BUYER[0],
+        "payer_account": BUYER[1],
+        "client_transfer_id": "api-bench-{unique}",
+        "amount_dong": 1000,
+    }
+    return {
+        "name": "POST /api/v1/switch/payments (1.000 đ)",
+        "method": "POST",
+        "path": "/api/v1/switch/payments",
+        "json": body,
+        "headers": {"Authorization": f"Bearer {operator}"},
+    }
+
+
+def _page_payment(payload: str, csrf_token: str) -> dict[str, Any]:
+    form = {
+        "payload": payload,
+        "client_transfer_id": "web-bench-{unique}",
+        "csrf_token": csrf_token,
+        "amount": "1000",
+        "from_bin": BUYER[0],
+        "from_account": BUYER[1],
+    }
+    return {
+        "name": "POST /pay/confirm (1.000 đ)",
+        "method": "POST",
+        "path": "/pay/confirm",
+        "form": form,
+    }
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -167,7 +207,7 @@ def _percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=300, help="per worker, per user kind")
+    parser.add_argument("--requests", type=int, default=100, help="per worker, per user kind")
     args = parser.parse_args()
     with live_server(DATA_DIR) as base_url:
         market_id = seed(DATA_DIR)

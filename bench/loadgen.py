@@ -33,8 +33,11 @@ def run(plan: dict[str, Any]) -> dict[str, Any]:
         for i in range(plan["requests_per_worker"]):
             item = requests[(offset + i) % len(requests)]
             form = _fill(item.get("form"), offset, i)
+            body = _fill(item.get("json"), offset, i)
             started = time.perf_counter()
-            response = client.request(item["method"], item["path"], data=form)
+            response = client.request(
+                item["method"], item["path"], data=form, json=body, headers=item.get("headers")
+            )
             elapsed_ms = (time.perf_counter() - started) * 1000
             with lock:
                 results[item["name"]].append(elapsed_ms)
@@ -52,12 +55,15 @@ def run(plan: dict[str, Any]) -> dict[str, Any]:
     return {"wall_s": wall_s, "latencies_ms": results, "errors": errors}
 
 
-def _fill(form: dict[str, str] | None, worker: int, index: int) -> dict[str, str] | None:
-    # "{unique}" in a form value becomes a per-request unique token (client transfer ids).
-    if form is None:
+def _fill(fields: dict[str, Any] | None, worker: int, index: int) -> dict[str, Any] | None:
+    # "{unique}" in a text value becomes a per-request unique token (client transfer ids).
+    if fields is None:
         return None
     unique = f"w{worker}-{index}-{time.time_ns()}"
-    return {key: value.replace("{unique}", unique) for key, value in form.items()}
+    return {
+        key: value.replace("{unique}", unique) if isinstance(value, str) else value
+        for key, value in fields.items()
+    }
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ next to it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from html import escape
 
@@ -37,7 +38,7 @@ def line_chart(
     assert len(series) <= MAX_SERIES, "too many series for one chart"
     assert len(labels) <= MAX_POINTS, "aggregate long ranges before charting"
     assert all(len(s.values) == len(labels) for s in series), "one value per label"
-    top = 100.0 if percent else max([1.0] + [v for s in series for v in s.values])
+    top = 100.0 if percent else _nice_top(max([0.0] + [v for s in series for v in s.values]))
     plot_w = CHART_WIDTH_PX - _PAD_LEFT - _PAD_RIGHT
     plot_h = CHART_HEIGHT_PX - _PAD_TOP - _PAD_BOTTOM
     step = plot_w / max(1, len(labels) - 1)
@@ -80,6 +81,12 @@ def bar_chart(title: str, rows: list[tuple[str, float]], *, percent: bool = Fals
             f'<text x="{label_w + width + 6:.1f}" y="{top_y + 18}">{shown}</text>'
         )
     return _svg(title, 16 + BAR_ROW_PX * max(1, len(rows)), "".join(parts))
+
+
+def _nice_top(largest: float) -> float:
+    """The axis top: a multiple of 4 at or above the largest value, so each of the 4 grid
+    steps is a whole number (counts are whole; "0, 0, 1, 1" ticks would mislead)."""
+    return float(max(4, 4 * math.ceil(largest / 4)))
 
 
 def _svg(title: str, height: int, body: str) -> Markup:

@@ -12,10 +12,11 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from merchant_app.deps import ClockDep, SessionDep
+from merchant_app.deps import ClockDep
 from merchant_app.pages import dashboard_view
 from merchant_app.pages.dashboard_data import MAX_RANGE_DAYS, VIETNAM, Level, Scope
 from merchant_app.pages.exports import FORMATS, to_csv, to_pdf, to_xlsx
+from merchant_app.pages.reading import ReadSessionDep
 from merchant_app.pages.rendering import render, translator
 from merchant_app.pages.security import OfficialUser, PageError
 
@@ -51,7 +52,7 @@ def _dates(request: Request, today: date) -> tuple[date, date]:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(
-    request: Request, user: OfficialUser, session: SessionDep, clock: ClockDep
+    request: Request, user: OfficialUser, session: ReadSessionDep, clock: ClockDep
 ) -> Response:
     scope = _scope(request)
     date_from, date_to = _dates(request, clock.now().astimezone(VIETNAM).date())
@@ -62,7 +63,9 @@ def dashboard(
 
 
 @router.get("/dashboard/export")
-def export(request: Request, user: OfficialUser, session: SessionDep, clock: ClockDep) -> Response:
+def export(
+    request: Request, user: OfficialUser, session: ReadSessionDep, clock: ClockDep
+) -> Response:
     fmt = request.query_params.get("format", "csv")
     if fmt not in FORMATS:
         raise PageError(400, "error.not_found")

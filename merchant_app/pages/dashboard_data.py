@@ -127,85 +127,112 @@ def _group_column(places, level: Level):  # type: ignore[no-untyped-def]
     }[level]
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """The parts every indicator query shares: vendors' places, the scope, the grouping."""
+
+    places: Any
+    in_scope: ColumnElement[bool]
+    key: Any
+    group: list[Any]
+    start: datetime
+    end: datetime
+
+    def select(self, *columns: Any) -> Select[Any]:
+        return select(self.key, *columns).select_from(self.places)
+
+
 def figures(
     session: Session, scope: Scope, group_by: Level, start: datetime, end: datetime
 ) -> dict[int, dict[str, int]]:
     """Indicators per area of ``group_by`` level inside ``scope``, for [start, end)."""
     places = _vendor_places().subquery("places")
-    in_scope = _scope_filter(places, scope)
     key_column = _group_column(places, group_by)
-    key = key_column.label("key")
     group = [] if group_by is Level.PROVINCE else [key_column]
+    frame = _Frame(places, _scope_filter(places, scope), key_column.label("key"), group, start, end)
     rows: dict[int, dict[str, int]] = {}
+    queries = {
+        ("vendors",): _registered(frame),
+        ("vendors_qr",): _with_qr(frame),
+        ("vendors_active", "qr_count", "qr_value_dong"): _paid(frame),
+        ("payers",): _payers(frame),
+        ("failures",): _failures(frame),
+    }
+    for names, query in queries.items():
+        for area, *values in session.execute(query):
+            target = rows.setdefault(int(area), {})
+            target.update(
+                {name: int(value or 0) for name, value in zip(names, values, strict=True)}
+            )
+    return rows
 
-    def merge(query: Select[Any], name: str) -> None:
-        for area, value in session.execute(query):
-            rows.setdefault(int(area), {})[name] = int(value or 0)
 
-    merge(
-        select(key, func.count(distinct(places.c.vendor_id)))
-        .select_from(places)
-        .join(vendors, vendors.c.id == places.c.vendor_id)
-        .where(in_scope, vendors.c.created_at < end)
-        .group_by(*group),
-        "vendors",
+def _registered(frame: _Frame) -> Select[Any]:
+    p = frame.places
+    return (
+        frame.select(func.count(distinct(p.c.vendor_id)))
+        .join(vendors, vendors.c.id == p.c.vendor_id)
+        .where(frame.in_scope, vendors.c.created_at < frame.end)
+        .group_by(*frame.group)
     )
-    merge(
-        select(key, func.count(distinct(places.c.vendor_id)))
-        .select_from(places)
-        .join(receiving_accounts, receiving_accounts.c.vendor_id == places.c.vendor_id)
-        .where(in_scope, receiving_accounts.c.created_at < end)
-        .group_by(*group),
-        "vendors_qr",
+
+
+def _with_qr(frame: _Frame) -> Select[Any]:
+    p = frame.places
+    return (
+        frame.select(func.count(distinct(p.c.vendor_id)))
+        .join(receiving_accounts, receiving_accounts.c.vendor_id == p.c.vendor_id)
+        .where(frame.in_scope, receiving_accounts.c.created_at < frame.end)
+        .group_by(*frame.group)
     )
-    in_window = and_(credits.c.created_at >= start, credits.c.created_at < end)
-    paid = (
-        select(
-            key,
+
+
+def _credit_window(frame: _Frame) -> ColumnElement[bool]:
+    return and_(credits.c.created_at >= frame.start, credits.c.created_at < frame.end)
+
+
+def _paid(frame: _Frame) -> Select[Any]:
+    return (
+        frame.select(
             func.count(distinct(credits.c.vendor_id)),
             func.count(credits.c.id),
             func.coalesce(func.sum(credits.c.amount_dong), 0),
         )
-        .select_from(places)
-        .join(credits, credits.c.vendor_id == places.c.vendor_id)
-        .where(in_scope, in_window)
-        .group_by(*group)
+        .join(credits, credits.c.vendor_id == frame.places.c.vendor_id)
+        .where(frame.in_scope, _credit_window(frame))
+        .group_by(*frame.group)
     )
-    for area, active, count, value in session.execute(paid):
-        rows.setdefault(int(area), {}).update(
-            vendors_active=int(active), qr_count=int(count), qr_value_dong=int(value)
-        )
+
+
+def _payers(frame: _Frame) -> Select[Any]:
+    # Distinct payers are counted inside the database; no payer identity leaves it.
     payer = switch_messages.c.payer_bin + literal(":") + switch_messages.c.payer_account
-    merge(
-        select(key, func.count(distinct(payer)))
-        .select_from(places)
-        .join(credits, credits.c.vendor_id == places.c.vendor_id)
+    return (
+        frame.select(func.count(distinct(payer)))
+        .join(credits, credits.c.vendor_id == frame.places.c.vendor_id)
         .join(switch_messages, switch_messages.c.client_transfer_id == credits.c.client_transfer_id)
-        .where(in_scope, in_window, switch_messages.c.status == "completed")
-        .group_by(*group),
-        "payers",
+        .where(frame.in_scope, _credit_window(frame), switch_messages.c.status == "completed")
+        .group_by(*frame.group)
     )
-    merge(
-        select(key, func.count(distinct(switch_messages.c.client_transfer_id)))
-        .select_from(places)
-        .join(receiving_accounts, receiving_accounts.c.vendor_id == places.c.vendor_id)
-        .join(
-            switch_messages,
-            and_(
-                switch_messages.c.payee_bin == receiving_accounts.c.bank_bin,
-                switch_messages.c.payee_account == receiving_accounts.c.account_number,
-            ),
-        )
+
+
+def _failures(frame: _Frame) -> Select[Any]:
+    to_vendor = and_(
+        switch_messages.c.payee_bin == receiving_accounts.c.bank_bin,
+        switch_messages.c.payee_account == receiving_accounts.c.account_number,
+    )
+    return (
+        frame.select(func.count(distinct(switch_messages.c.client_transfer_id)))
+        .join(receiving_accounts, receiving_accounts.c.vendor_id == frame.places.c.vendor_id)
+        .join(switch_messages, to_vendor)
         .where(
-            in_scope,
+            frame.in_scope,
             switch_messages.c.status != "completed",
-            switch_messages.c.created_at >= start,
-            switch_messages.c.created_at < end,
+            switch_messages.c.created_at >= frame.start,
+            switch_messages.c.created_at < frame.end,
         )
-        .group_by(*group),
-        "failures",
+        .group_by(*frame.group)
     )
-    return rows
 
 
 def area_names(session: Session, level: Level, parent: Scope) -> list[tuple[int, str]]:

@@ -20,6 +20,9 @@ from payments.stats.forecast import ForecastError, MarketForecast, forecast_mark
 # A market lags when its fitted curve does not reach 80% of vendors with QR within this many
 # days after the period shown (the Đại Từ pilot reached 80% in about two months).
 FORECAST_TARGET_DAYS = 90
+# Fewer vendors than this give a curve with more noise than signal; say so instead of a date.
+FORECAST_MIN_VENDORS = 5
+TARGET_SHARE_PCT = 80  # the share the forecast dates are for (as payments.stats.forecast)
 RANKING_MAX_MARKETS = 20
 
 _CHILD = {
@@ -177,17 +180,20 @@ def _forecasts(
     target = date_to + timedelta(days=FORECAST_TARGET_DAYS)
     rows = []
     for market in markets:
-        try:
-            forecast = forecast_market(
-                market.key, market.name, market.vendors, series.get(market.key, []), target=target
-            )
-        except ForecastError:
-            forecast = None
+        forecast = None
+        if market.vendors >= FORECAST_MIN_VENDORS:
+            points = series.get(market.key, [])
+            try:
+                forecast = forecast_market(
+                    market.key, market.name, market.vendors, points, target=target
+                )
+            except ForecastError:
+                forecast = None
         rows.append(
             ForecastRow(
                 name=market.name,
                 share_qr_pct=market.share_qr_pct,
-                lagging=forecast is None or forecast.lagging,
+                lagging=forecast.lagging if forecast else market.share_qr_pct < TARGET_SHARE_PCT,
                 forecast_text=_forecast_text(t, forecast),
             )
         )

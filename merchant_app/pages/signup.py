@@ -15,6 +15,7 @@ from merchant_app.deps import ClockDep, SessionDep
 from merchant_app.pages.auth import user_error_message
 from merchant_app.pages.errors_text import payment_error_text
 from merchant_app.pages.i18n import Translator
+from merchant_app.pages.reading import ReadSessionDep
 from merchant_app.pages.rendering import render, translator
 from merchant_app.pages.security import CheckedForm, OptionalUser, form_text, log_in
 from merchant_app.pages.views import Choice
@@ -68,7 +69,7 @@ def _page(
 
 
 @router.get("/signup", response_class=HTMLResponse)
-def signup_page(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+def signup_page(request: Request, session: ReadSessionDep, user: OptionalUser) -> Response:
     return _page(request, session)
 
 

@@ -15,6 +15,7 @@ from merchant_app.deps import ClockDep, SessionDep
 from merchant_app.pages import vendor_desk as desk
 from merchant_app.pages.errors_text import payment_error_text
 from merchant_app.pages.money import format_dong, parse_dong
+from merchant_app.pages.reading import ReadSessionDep
 from merchant_app.pages.rendering import render, translator
 from merchant_app.pages.security import CheckedForm, PageError, VendorUser, form_text
 from merchant_app.pages.views import RequestView
@@ -35,7 +36,7 @@ def _vendor_id(user: User) -> int:
 
 
 @router.get("", response_class=HTMLResponse)
-def home(request: Request, user: VendorUser, session: SessionDep, clock: ClockDep) -> Response:
+def home(request: Request, user: VendorUser, session: ReadSessionDep, clock: ClockDep) -> Response:
     vendor_id = _vendor_id(user)
     return render(
         request,
@@ -47,7 +48,7 @@ def home(request: Request, user: VendorUser, session: SessionDep, clock: ClockDe
 
 
 @router.get("/accounts", response_class=HTMLResponse)
-def accounts(request: Request, user: VendorUser, session: SessionDep) -> Response:
+def accounts(request: Request, user: VendorUser, session: ReadSessionDep) -> Response:
     return _accounts_page(request, user, session)
 
 
@@ -127,7 +128,7 @@ def _account_problem(bin_code: str, account: str) -> str | None:
 
 
 @router.get("/accounts/{account_id}/sticker.pdf")
-def sticker(account_id: int, user: VendorUser, session: SessionDep) -> Response:
+def sticker(account_id: int, user: VendorUser, session: ReadSessionDep) -> Response:
     pdf = desk.sticker_pdf(session, _vendor_id(user), account_id)
     if pdf is None:
         raise PageError(403, "error.forbidden")
@@ -135,7 +136,7 @@ def sticker(account_id: int, user: VendorUser, session: SessionDep) -> Response:
 
 
 @router.get("/stickers.pdf")
-def sticker_sheet(user: VendorUser, session: SessionDep) -> Response:
+def sticker_sheet(user: VendorUser, session: ReadSessionDep) -> Response:
     pdf = desk.sticker_sheet_pdf(session, _vendor_id(user))
     if pdf is None:
         raise PageError(404, "vendor.no_accounts")
@@ -154,7 +155,7 @@ def _pdf(content: bytes, filename: str) -> Response:
 
 
 @router.get("/sell", response_class=HTMLResponse)
-def sell(request: Request, user: VendorUser, session: SessionDep) -> Response:
+def sell(request: Request, user: VendorUser, session: ReadSessionDep) -> Response:
     return _sell_page(request, user, session)
 
 
@@ -236,7 +237,9 @@ def create_request(
 
 
 @router.get("/requests", response_class=HTMLResponse)
-def requests(request: Request, user: VendorUser, session: SessionDep, clock: ClockDep) -> Response:
+def requests(
+    request: Request, user: VendorUser, session: ReadSessionDep, clock: ClockDep
+) -> Response:
     items = desk.requests(session, _vendor_id(user), now=clock.now())
     return render(request, "vendor/requests.html", user=user, requests=items)
 
@@ -250,14 +253,16 @@ def _own_request(session: SessionDep, user: User, request_id: int, clock: ClockD
 
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
 def request_page(
-    request: Request, request_id: int, user: VendorUser, session: SessionDep, clock: ClockDep
+    request: Request, request_id: int, user: VendorUser, session: ReadSessionDep, clock: ClockDep
 ) -> Response:
     view = _own_request(session, user, request_id, clock)
     return render(request, "vendor/request.html", user=user, request_view=view)
 
 
 @router.get("/requests/{request_id}/qr.png")
-def request_qr(request_id: int, user: VendorUser, session: SessionDep, clock: ClockDep) -> Response:
+def request_qr(
+    request_id: int, user: VendorUser, session: ReadSessionDep, clock: ClockDep
+) -> Response:
     _own_request(session, user, request_id, clock)
     png = desk.request_qr_png(session, _vendor_id(user), request_id)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
@@ -265,7 +270,7 @@ def request_qr(request_id: int, user: VendorUser, session: SessionDep, clock: Cl
 
 @router.get("/requests/{request_id}/status")
 def request_status(
-    request: Request, request_id: int, user: VendorUser, session: SessionDep, clock: ClockDep
+    request: Request, request_id: int, user: VendorUser, session: ReadSessionDep, clock: ClockDep
 ) -> Response:
     view = _own_request(session, user, request_id, clock)
     t = translator(request)
@@ -290,7 +295,7 @@ def feed(request: Request, user: VendorUser) -> Response:
 
 
 @router.get("/history", response_class=HTMLResponse)
-def history(request: Request, user: VendorUser, session: SessionDep, q: str = "") -> Response:
+def history(request: Request, user: VendorUser, session: ReadSessionDep, q: str = "") -> Response:
     errors = []
     if len(q) > SEARCH_MAX_CHARS:
         errors.append(translator(request)("error.search_too_long"))
