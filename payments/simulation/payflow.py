@@ -1,11 +1,11 @@
 """One market day's sales through the real payment flow, in time slots, batched.
 
 For each QR sale: the vendor's code (the sticker's static payload, or a dynamic payment request
-with the amount), optionally photographed and decoded (camera mode), the payee's name asked of
-the switch, then the payment. A slot's payments go to ``Switch.pay_many`` together; a payment
-that times out or meets an offline bank is sent again with the same client transfer id (never
-charged twice) up to the buyer phone's attempt limit. A QR sale that does not go through ends
-as a cash sale (``payment_failed``). Cash sales are summed per stall and reason.
+with the amount), optionally photographed and decoded (camera mode), parsed by the phone, the
+payee's name asked of the switch, then the payment. A slot's payments go to ``Switch.pay_many``
+together; a payment that times out or meets an offline bank is sent again with the same client
+transfer id (never charged twice) up to the buyer phone's attempt limit. A QR sale that does not
+go through ends as a cash sale (``payment_failed``). Cash sales are summed per stall and reason.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from payments.simulation.setup import MarketRows, buyer_account
 from payments.simulation.tables import cash_sales
 from payments.simulation.world import MarketDay, MarketModel
 from payments.switch import MAX_BATCH_PAYMENTS, Switch
+from qr import parse
 
 SLOT_MINUTES = 60  # default: sales are paid in hourly batches, the clock moving slot by slot
 MAX_SLOT_MINUTES = 24 * 60  # one batch for the whole market day (throughput runs)
@@ -187,9 +188,12 @@ def _read(
                 seen = photograph_and_scan(payload, rng)  # the buyer takes a second photo
                 if seen != payload:
                     return None
+    # The phone reads the code (as BuyerPhone.read does), then asks who the payee is.
+    code = parse(payload)
+    assert (code.bin, code.account) == (account.bank_bin, account.account_number)
     caller = f"buyer:{buyer.bank_bin}:{buyer_account(model, sale.buyer)}"
     try:
-        flow.switch.name_inquiry(account.bank_bin, account.account_number, caller=caller)
+        flow.switch.name_inquiry(code.bin, code.account, caller=caller)
     except PaymentError:
         tally.inquiries_failed += 1
         return None
