@@ -11,11 +11,13 @@ scope. Re-running a day replaces its stored results in one transaction.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Column, Connection, Engine, MetaData, Select, String, Table, func, select
 
 from ledger.tables import transfers as ledger_transfers
 from payments.reconciliation.match import DayRows, match_day
@@ -30,6 +32,7 @@ from payments.reconciliation.model import (
     Tolerance,
     UnmatchedCreditRow,
 )
+from payments.reconciliation.prefilter import clean_refs
 from payments.reconciliation.settlement_check import (
     MAX_SETTLEMENT_FILE_BYTES,
     BankSettlement,
@@ -41,6 +44,7 @@ from payments.reconciliation.settlement_check import (
     settlement_file_name,
 )
 from payments.reconciliation.store import store_day
+from payments.reconciliation.tables import REF_MAX_CHARS
 from payments.settlement import business_day_window, settlement_for_day
 from payments.tables import (
     banks,
@@ -56,10 +60,12 @@ EXIT_EXCEPTIONS = 1
 EXIT_ERROR = 2
 MAX_RANGE_DAYS = 366
 # Rows this far either side of the day are loaded too, so a payment straddling midnight is
-# matched whole (and reported late) instead of appearing as two missing halves.
-LOAD_SLACK_S = 6 * 3600
+# matched whole (and reported late) instead of appearing as two missing halves. A posting even
+# later than this is still reported, as missing on both days. Every row loaded twice costs time.
+LOAD_SLACK_S = 2 * 3600
 NS_PER_S = 1_000_000_000
 REPLY_LOST_REASON = "reply_lost"
+IN_LIST_MAX_ITEMS = 5000  # SQLite allows 32766 bound parameters, PostgreSQL 65535
 
 
 class ReconciliationError(Exception):
@@ -155,20 +161,24 @@ def reconcile_day(
     """Match one business day, store the results (replacing earlier ones) and return them."""
     start, end = business_day_window(day)
     window = DayWindow(start, end)
+    tol = tolerance or Tolerance()
     with engine.connect() as connection:
-        rows = _load_day(connection, window)
-        if not (rows.switch or rows.credits or rows.notifications):
+        counts = _day_counts(connection, window)
+        if not any(counts):
             raise NoDataForDay(f"no payment records on {day.isoformat()}")
-        found = match_day(rows, tolerance)
+        with _clean_set(connection, window, tol) as clean:
+            rows = _load_day(connection, window, clean)
+            clean_count = connection.execute(select(func.count()).select_from(clean)).scalar_one()
+        found = match_day(rows, tol)
         settled = _check_settlement(connection, day, window, settlement_dir)
     found += [item for item in map(as_discrepancy, settled) if item is not None]
     in_day = [row for row in rows.switch if window.contains(row.at)]
     result = DayResult(
         day=day,
-        switch_records=len(in_day),
-        ledger_credits=sum(1 for row in rows.credits if window.contains(row.at)),
-        notifications=sum(1 for row in rows.notifications if window.contains(row.at)),
-        matched=_matched(in_day, found),
+        switch_records=counts[0],
+        ledger_credits=counts[1],
+        notifications=counts[2],
+        matched=clean_count + _matched(in_day, found),
         discrepancies=found,
         settlement=settled,
     )
@@ -198,9 +208,64 @@ def _switch_status(status: str, reason: str) -> SwitchStatus:
     return SwitchStatus.FAILED
 
 
-def _load_day(connection: Connection, window: DayWindow) -> DayRows:
+def _day_counts(connection: Connection, window: DayWindow) -> tuple[int, int, int]:
+    """Switch records, ledger credits to vendors and notification deliveries of the day."""
+    payee = (receiving_accounts.c.bank_bin == switch_messages.c.payee_bin) & (
+        receiving_accounts.c.account_number == switch_messages.c.payee_account
+    )
+    switch_count = connection.execute(
+        select(func.count())
+        .select_from(switch_messages)
+        .join(receiving_accounts, payee)
+        .where(
+            switch_messages.c.created_at >= window.start, switch_messages.c.created_at < window.end
+        )
+    ).scalar_one()
+    lo_ns, hi_ns = _ns(window.start), _ns(window.end)
+    credit_count = connection.execute(
+        select(func.count())
+        .select_from(ledger_transfers)
+        .join(
+            receiving_accounts,
+            receiving_accounts.c.ledger_account_id == ledger_transfers.c.credit_account_id,
+        )
+        .where(ledger_transfers.c.timestamp_ns >= lo_ns, ledger_transfers.c.timestamp_ns < hi_ns)
+    ).scalar_one()
+    delivered = connection.execute(
+        select(func.coalesce(func.sum(events.c.deliveries), 0)).where(
+            events.c.visible_at >= window.start, events.c.visible_at < window.end
+        )
+    ).scalar_one()
+    return int(switch_count), int(credit_count), int(delivered)
+
+
+def _ns(moment: datetime) -> int:
+    return int(moment.timestamp()) * NS_PER_S + moment.microsecond * 1000
+
+
+@contextmanager
+def _clean_set(connection: Connection, window: DayWindow, tol: Tolerance) -> Iterator[Table]:
+    """The day's clean references (prefilter.py) in a TEMPORARY table of this connection."""
+    table = Table(
+        "recon_clean_refs",
+        MetaData(),
+        Column("ref", String(REF_MAX_CHARS), primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+    table.create(connection)
+    try:
+        connection.execute(
+            table.insert().from_select(["ref"], clean_refs(window, tol, connection.dialect.name))
+        )
+        yield table
+    finally:
+        table.drop(connection)
+
+
+def _load_day(connection: Connection, window: DayWindow, clean: Table) -> DayRows:
     lo = window.start - timedelta(seconds=LOAD_SLACK_S)
     hi = window.end + timedelta(seconds=LOAD_SLACK_S)
+    known = select(clean.c.ref)
     payee = (receiving_accounts.c.bank_bin == switch_messages.c.payee_bin) & (
         receiving_accounts.c.account_number == switch_messages.c.payee_account
     )
@@ -218,10 +283,10 @@ def _load_day(connection: Connection, window: DayWindow) -> DayRows:
             select(switch_messages, receiving_accounts.c.vendor_id)
             .join(receiving_accounts, payee)
             .where(switch_messages.c.created_at >= lo, switch_messages.c.created_at < hi)
+            .where(switch_messages.c.client_transfer_id.not_in(known))
         )
     ]
-    lo_ns = int(lo.timestamp() * NS_PER_S)
-    hi_ns = int(hi.timestamp() * NS_PER_S)
+    lo_ns, hi_ns = _ns(lo), _ns(hi)
     credit_rows = [
         CreditRow(
             row.id,
@@ -249,20 +314,32 @@ def _load_day(connection: Connection, window: DayWindow) -> DayRows:
             .where(
                 ledger_transfers.c.timestamp_ns >= lo_ns, ledger_transfers.c.timestamp_ns < hi_ns
             )
+            .where(ledger_transfers.c.reference.not_in(known))
         )
     ]
+    requests = _load_requests(connection, lo, hi)
+    paid_refs = sorted({ref for request in requests for ref in request.paid_switch_refs})
+    # Only the clean payments that some request points at are needed by the matcher.
+    clean_paid = {
+        ref
+        for start in range(0, len(paid_refs), IN_LIST_MAX_ITEMS)
+        for ref in connection.execute(
+            known.where(clean.c.ref.in_(paid_refs[start : start + IN_LIST_MAX_ITEMS]))
+        ).scalars()
+    }
     return DayRows(
         window,
         switch,
         credit_rows,
-        _load_notifications(connection, lo, hi),
-        _load_requests(connection, lo, hi),
+        _load_notifications(connection, lo, hi, known),
+        requests,
         _load_unmatched(connection, lo, hi),
+        frozenset(clean_paid),
     )
 
 
 def _load_notifications(
-    connection: Connection, lo: datetime, hi: datetime
+    connection: Connection, lo: datetime, hi: datetime, known: Select[tuple[str]]
 ) -> list[NotificationRow]:
     found = []
     query = (
@@ -275,6 +352,7 @@ def _load_notifications(
         )
         .join(credits, credits.c.id == events.c.credit_id)
         .where(credits.c.created_at >= lo, credits.c.created_at < hi)
+        .where(credits.c.client_transfer_id.not_in(known))
     )
     for row in connection.execute(query):
         # A bank that notifies twice gives the vendor two deliveries of one event.
@@ -331,8 +409,7 @@ def _load_unmatched(connection: Connection, lo: datetime, hi: datetime) -> list[
 def _ledger_nets(connection: Connection, window: DayWindow) -> dict[int, int]:
     """Net interbank movement (received − paid) of each settlement account during the day."""
     settlement_ids = [row[0] for row in connection.execute(select(banks.c.settlement_account_id))]
-    lo_ns = int(window.start.timestamp() * NS_PER_S)
-    hi_ns = int(window.end.timestamp() * NS_PER_S)
+    lo_ns, hi_ns = _ns(window.start), _ns(window.end)
     between = (
         ledger_transfers.c.debit_account_id.in_(settlement_ids)
         & ledger_transfers.c.credit_account_id.in_(settlement_ids)

@@ -42,6 +42,9 @@ class DayRows:
     notifications: Sequence[NotificationRow] = ()
     requests: Sequence[RequestRow] = ()
     unmatched_credits: Sequence[UnmatchedCreditRow] = ()
+    # Payments found in order before matching (prefilter.py): present on every side, so a
+    # request paid by one of them is not an orphan. Their rows are not in the lists above.
+    clean_refs: frozenset[str] = frozenset()
 
 
 def _group(rows: Iterable[_Row], key: str) -> dict[str, list[_Row]]:
@@ -249,7 +252,11 @@ def _match_requests(rows: DayRows, credits_by_ref: dict[str, list[CreditRow]]) -
     for request in sorted(rows.requests, key=lambda row: row.request_id):
         if request.status.lower() not in PAID_REQUEST_STATUSES:
             continue
-        missing = [ref for ref in request.paid_switch_refs if ref not in credits_by_ref]
+        missing = [
+            ref
+            for ref in request.paid_switch_refs
+            if ref not in credits_by_ref and ref not in rows.clean_refs
+        ]
         if request.paid_switch_refs and not missing:
             continue
         out.append(

@@ -44,7 +44,7 @@ class SwitchStatus(StrEnum):
     TIMEOUT = "timeout"  # the payer was told "no answer" (whether or not money moved)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SwitchRow:
     """The switch's own record of one payment attempt (keyed by the client transfer id)."""
 
@@ -57,7 +57,7 @@ class SwitchRow:
     vendor_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreditRow:
     """A ledger credit to a vendor's receiving account (the last leg of a payment)."""
 
@@ -70,7 +70,7 @@ class CreditRow:
     memo: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NotificationRow:
     """One delivery of a payment event to a vendor (a duplicate delivery is a second row)."""
 
@@ -81,7 +81,7 @@ class NotificationRow:
     at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestRow:
     """A payment request (dynamic QR) and what payments decided about it."""
 
@@ -94,7 +94,7 @@ class RequestRow:
     paid_switch_refs: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnmatchedCreditRow:
     """A credit payments could not attribute to any request (recorded, never dropped)."""
 

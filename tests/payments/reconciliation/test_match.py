@@ -198,3 +198,9 @@ def test_lost_reply_confirmed_by_a_retry_is_not_an_exception() -> None:
     later = NOON + timedelta(minutes=3)
     attempts = [switch("a", status="timeout"), switch("a", at=later, status="confirmed")]
     assert match_day(DayRows(DAY, attempts, [credit("a")], [note("a")])) == []
+
+
+def test_a_request_paid_by_a_prefiltered_clean_payment_is_not_orphan() -> None:
+    request = RequestRow(1, "MPCLEAN1", 40_000, "paid", NOON, 7, ("clean-ref",))
+    assert match_day(DayRows(DAY, [], [], [], [request], clean_refs=frozenset({"clean-ref"}))) == []
+    assert [i.kind for i in match_day(DayRows(DAY, [], [], [], [request]))] == [Kind.ORPHAN_REQUEST]
