@@ -1,5 +1,6 @@
 """The rows one batch of payments writes besides the ledger: the switch's and the banks' own
-message records, the fault log, vendor credits, feed events and request payments.
+message records, the fault log, vendor credits, feed events and request payments; and the
+outcomes reported for committed payments.
 
 Rows are collected in plain lists while a batch is decided and written with one bulk
 ``INSERT`` per table, inside the same transaction as the ledger batch.
@@ -7,15 +8,18 @@ Rows are collected in plain lists while a batch is decided and written with one 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from payments.messages import InjectedFault
+from ledger import Transfer
+from payments.errors import PaymentTimeout
+from payments.messages import BankReply, InjectedFault
 from payments.notifications import event_id_for, event_row
 from payments.requests import Match
-from payments.routing import PaymentStatus, Prepared
+from payments.routing import PaymentOutcome, PaymentStatus, Prepared
 from payments.tables import (
     bank_messages,
     credits,
@@ -185,3 +189,68 @@ def existing_credits(connection: Connection, refs: list[str]) -> dict[str, dict[
                 "event_id": event_id_for(row.client_transfer_id),
             }
     return found
+
+
+def payer_pseudonym(payer_bin: str, payer_account: str) -> str:
+    """What a vendor's credit row says about the payer: a stable pseudonym, never the account
+    or the name (vendors and officials must not see buyers' personal data)."""
+    digest = hashlib.sha256(f"{payer_bin}:{payer_account}".encode()).hexdigest()
+    return f"payer-{digest[:16]}"
+
+
+def completed_outcome(
+    prepared: Prepared,
+    reply: BankReply,
+    chain: list[Transfer],
+    plan: CreditPlan | None,
+    credit_ids: dict[str, int],
+    now: datetime,
+) -> PaymentOutcome:
+    status, error = PaymentStatus.COMPLETED, None
+    if reply.reply_lost:
+        status = PaymentStatus.TIMEOUT
+        error = PaymentTimeout(
+            "no answer from the bank; the payment may have gone through: retry with the "
+            "same client transfer id to find out (it will not charge twice)"
+        )
+    return PaymentOutcome(
+        status,
+        prepared.switch_ref,
+        prepared.amount_dong,
+        reason="reply_lost" if reply.reply_lost else "",
+        error=error,
+        payee_bin=prepared.code.bin,
+        payee_account=prepared.code.account,
+        payee_name=prepared.code.merchant_name,
+        committed=True,
+        vendor_id=None if plan is None else plan.vendor_id,
+        credit_id=credit_ids.get(prepared.switch_ref),
+        event_id=None if plan is None else event_id_for(prepared.switch_ref),
+        request_id=None if plan is None else plan.request_id,
+        match=None if plan is None else plan.match,
+        ledger_transfer_ids=tuple(t.id for t in chain),
+        at=now,
+    )
+
+
+def duplicate_outcome(
+    prepared: Prepared, chain: list[Transfer], credit: dict[str, object], now: datetime
+) -> PaymentOutcome:
+    """A retry of a completed payment: what the first attempt did, nothing moved again."""
+    return PaymentOutcome(
+        PaymentStatus.DUPLICATE,
+        prepared.switch_ref,
+        prepared.amount_dong,
+        reason="already completed: nothing charged again",
+        payee_bin=prepared.code.bin,
+        payee_account=prepared.code.account,
+        payee_name=prepared.code.merchant_name,
+        committed=True,
+        vendor_id=credit.get("vendor_id"),  # type: ignore[arg-type]
+        credit_id=credit.get("credit_id"),  # type: ignore[arg-type]
+        event_id=credit.get("event_id"),  # type: ignore[arg-type]
+        request_id=credit.get("request_id"),  # type: ignore[arg-type]
+        match=credit.get("match"),  # type: ignore[arg-type]
+        ledger_transfer_ids=tuple(t.id for t in chain),
+        at=now,
+    )

@@ -26,9 +26,17 @@ from payments.errors import (
     UnknownAccount,
 )
 from payments.messages import BankMessage, BankReply, BankTransport, MessageKind, ReplyStatus
-from payments.notifications import EventBus, event_id_for
+from payments.notifications import EventBus
 from payments.ratelimit import RateLimiter
-from payments.records import IN_LIST_MAX_ITEMS, BatchRecords, CreditPlan, existing_credits
+from payments.records import (
+    IN_LIST_MAX_ITEMS,
+    BatchRecords,
+    CreditPlan,
+    completed_outcome,
+    duplicate_outcome,
+    existing_credits,
+    payer_pseudonym,
+)
 from payments.requests import Match, OpenRequest, match_credit, open_requests
 from payments.routing import (
     Payment,
@@ -272,7 +280,9 @@ class Switch:
         plans = {plan.switch_ref: plan for plan in records.credit_plans}
         for index, prepared, reply, chain in completed:
             plan = plans.get(prepared.switch_ref)
-            outcomes[index] = _completed(prepared, reply, chain, plan, credit_ids, records)
+            outcomes[index] = completed_outcome(
+                prepared, reply, chain, plan, credit_ids, records.now
+            )
         self._report_duplicates(connection, duplicates, outcomes, records)
 
     def _judge_all(
@@ -334,7 +344,9 @@ class Switch:
                 receiving_account_id=receiving_id,
                 amount_dong=prepared.amount_dong,
                 memo=memo,
-                payer_name=prepared.payment.payer_account,
+                payer_name=payer_pseudonym(
+                    prepared.payment.payer_bin, prepared.payment.payer_account
+                ),
                 request_id=None if request is None else request.id,
                 match=match,
                 delay_s=reply.delay_s,
@@ -354,23 +366,7 @@ class Switch:
         original = existing_credits(connection, [p.switch_ref for _i, p, _c in duplicates])
         for index, prepared, chain in duplicates:
             credit = original.get(prepared.switch_ref, {})
-            outcomes[index] = PaymentOutcome(
-                PaymentStatus.DUPLICATE,
-                prepared.switch_ref,
-                prepared.amount_dong,
-                reason="already completed: nothing charged again",
-                payee_bin=prepared.code.bin,
-                payee_account=prepared.code.account,
-                payee_name=prepared.code.merchant_name,
-                committed=True,
-                vendor_id=credit.get("vendor_id"),  # type: ignore[arg-type]
-                credit_id=credit.get("credit_id"),  # type: ignore[arg-type]
-                event_id=credit.get("event_id"),  # type: ignore[arg-type]
-                request_id=credit.get("request_id"),  # type: ignore[arg-type]
-                match=credit.get("match"),  # type: ignore[arg-type]
-                ledger_transfer_ids=tuple(t.id for t in chain),
-                at=records.now,
-            )
+            outcomes[index] = duplicate_outcome(prepared, chain, credit, records.now)
 
     def _receiving_accounts(
         self, connection: Connection, prepared: list[Prepared]
@@ -392,38 +388,3 @@ class Switch:
                 # Registered accounts never change hands, so a hit can be cached for good.
                 self._receiving[(row.bank_bin, row.account_number)] = (row.id, row.vendor_id)
         return {key: self._receiving[key] for key in wanted if key in self._receiving}
-
-
-def _completed(
-    prepared: Prepared,
-    reply: BankReply,
-    chain: list[Transfer],
-    plan: CreditPlan | None,
-    credit_ids: dict[str, int],
-    records: BatchRecords,
-) -> PaymentOutcome:
-    status, error = PaymentStatus.COMPLETED, None
-    if reply.reply_lost:
-        status = PaymentStatus.TIMEOUT
-        error = PaymentTimeout(
-            "no answer from the bank; the payment may have gone through: retry with the "
-            "same client transfer id to find out (it will not charge twice)"
-        )
-    return PaymentOutcome(
-        status,
-        prepared.switch_ref,
-        prepared.amount_dong,
-        reason="reply_lost" if reply.reply_lost else "",
-        error=error,
-        payee_bin=prepared.code.bin,
-        payee_account=prepared.code.account,
-        payee_name=prepared.code.merchant_name,
-        committed=True,
-        vendor_id=None if plan is None else plan.vendor_id,
-        credit_id=credit_ids.get(prepared.switch_ref),
-        event_id=None if plan is None else event_id_for(prepared.switch_ref),
-        request_id=None if plan is None else plan.request_id,
-        match=None if plan is None else plan.match,
-        ledger_transfer_ids=tuple(t.id for t in chain),
-        at=records.now,
-    )
