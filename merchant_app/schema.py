@@ -13,10 +13,19 @@ def all_metadata() -> list[MetaData]:
     # Imported here so that importing merchant_app.schema stays cheap for the CLI.
     from ledger.tables import metadata as ledger_metadata
     from merchant_app.users.tables import metadata as users_metadata
+    from payments.reconciliation.tables import metadata as reconciliation_metadata
     from payments.simulation.tables import metadata as simulation_metadata
+    from payments.stats.tables import metadata as stats_metadata
     from payments.tables import metadata as payments_metadata
 
-    return [ledger_metadata, payments_metadata, users_metadata, simulation_metadata]
+    return [
+        ledger_metadata,
+        payments_metadata,
+        users_metadata,
+        reconciliation_metadata,
+        stats_metadata,
+        simulation_metadata,
+    ]
 
 
 def create_all(engine: object) -> None:
