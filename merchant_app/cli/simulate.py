@@ -28,6 +28,7 @@ from payments.simulation.engine import Progress as SimProgress
 from payments.simulation.observations import cash_source
 from payments.simulation.scenario import Scenario, load_scenario
 from payments.simulation.tables import runs
+from payments.stats.refresh import StatsInputError
 from payments.stats.report import refresh_all
 from payments.tables import districts
 
@@ -107,7 +108,10 @@ def _simulate(
         began = time.monotonic()
         report = _with_progress(simulation, console, as_json)
         elapsed_s = time.monotonic() - began
-        refresh_all(engine, now=simulation.clock.now(), cash=cash_source())
+        try:
+            refresh_all(engine, now=simulation.clock.now(), cash=cash_source())
+        except StatsInputError:
+            console.print("No QR payment yet: no adoption statistics to summarize.")
     finally:
         engine.dispose()
     if as_json:

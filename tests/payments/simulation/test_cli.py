@@ -47,3 +47,9 @@ def test_calibrate_prints_every_target(capsys: pytest.CaptureFixture[str]) -> No
     result = json.loads(capsys.readouterr().out)
     assert len(result["rows"]) == 8
     assert result["max_point_error"] <= 0.10
+
+
+@pytest.mark.usefixtures("env")
+def test_a_day_without_qr_payments_still_finishes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--days", "1", "--scale", "0.01"]) == 0
+    assert "No QR payment yet" in capsys.readouterr().err
