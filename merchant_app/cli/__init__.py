@@ -15,6 +15,7 @@ import typer
 
 from merchant_app.cli import db as db_cli
 from merchant_app.cli import ledger as ledger_cli
+from merchant_app.cli import payments as payments_cli
 from merchant_app.cli import qr as qr_cli
 from merchant_app.cli import reconcile as reconcile_cli
 from merchant_app.cli import serve as serve_cli
@@ -38,6 +39,7 @@ app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(users_cli.app, name="user")
 app.add_typer(qr_cli.app, name="qr")
 serve_cli.register(app)
+payments_cli.register(app)
 reconcile_cli.register(app)
 simulate_cli.register(app)
 
