@@ -119,6 +119,18 @@ def test_official_cannot_use_vendor_pages_or_move_money(world: World) -> None:
             },
         )
         assert response.status_code == 403, path
+    # The payment API wants the operator's token; an official's session is not one.
+    paid = client.post(
+        "/api/v1/switch/payments",
+        json={
+            "payload": world.request_payload,
+            "payer_bin": "970407",
+            "payer_account": "1900123456",
+            "client_transfer_id": "official-try",
+            "amount_dong": 25_000,
+        },
+    )
+    assert paid.status_code == 401
     assert world.request_count() == before
 
 
