@@ -80,10 +80,10 @@ def refresh(
     last: Annotated[date | None, Query(alias="to")] = None,
 ) -> RefreshOut:
     """Recompute the summary rows (all days with activity unless a range is given)."""
+    with engine.connect() as connection:
+        cash = cash_observations(connection)
     try:
-        written = refresh_all(
-            engine, now=clock.now(), cash=cash_observations(), first=first, last=last
-        )
+        written = refresh_all(engine, now=clock.now(), cash=cash, first=first, last=last)
     except StatsInputError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from None
     return RefreshOut(rows_written=written)

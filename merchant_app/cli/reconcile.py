@@ -177,7 +177,9 @@ def adoption(
     now = SystemClock().now()
     try:
         check_database(engine)
-        refresh_all(engine, now=now, cash=cash_observations())
+        with engine.connect() as connection:
+            cash = cash_observations(connection)
+        refresh_all(engine, now=now, cash=cash)
         with engine.connect() as connection:
             content = render_report(connection, by, period, output_format, today=now.date())
     except (StatsInputError, ForecastError) as exc:

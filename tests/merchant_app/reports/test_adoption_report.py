@@ -119,3 +119,37 @@ def test_cli_writes_the_report_and_refuses_a_binary_format_to_the_terminal(
     assert main(["report", "adoption", "--format", "pdf"]) == 2
     assert "give -o FILE" in capsys.readouterr().err
     assert main(["report", "adoption", "--format", "docx"]) == 2
+
+
+def test_cli_report_uses_the_simulations_cash_observations(
+    db: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from payments.simulation.engine import Simulation
+    from payments.simulation.scenario import load_scenario
+
+    Simulation(db, load_scenario("thai-nguyen"), days=3, scale=0.3, only=["dai-tu"]).run()
+    monkeypatch.setenv("MARKETPAY_DATABASE_URL", db_url)
+    monkeypatch.setenv("MARKETPAY_DATA_DIR", str(tmp_path))
+    out = tmp_path / "adoption.json"
+    assert (
+        main(
+            [
+                "report",
+                "adoption",
+                "--by",
+                "province",
+                "--period",
+                "day",
+                "--format",
+                "json",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+    active = [row for row in rows if row["qr_count"] or row["cash_count"]]
+    assert active
+    assert all(row["qr_share_of_sales_count"] is not None for row in active)
+    assert all(0 < row["qr_share_of_sales_count"] < 1 for row in active if row["qr_count"])
