@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from payments.requests import REQUEST_TTL_S
 from payments.tables import receiving_accounts
 from qr import parse, scan
 from tests.merchant_app.pages.site import csrf_of, login
@@ -120,6 +121,10 @@ def test_sale_qr_carries_the_amount_and_its_status_follows_payment(world: World,
     assert (status["status"], status["status_text"]) == ("pending", "Đang chờ")
     paid = vendor_a.get(f"/v/requests/{world.request_id}/status").json()
     assert (paid["status"], paid["paid_dong"]) == ("paid", 25_000)
+    world.site.clock.advance(REQUEST_TTL_S)
+    expired = vendor_a.get(path + "/status").json()
+    assert (expired["status"], expired["status_text"]) == ("expired", "Hết hạn")
+    assert "Hết hạn" in vendor_a.get("/v/requests").text
 
 
 BAD_SALES = (
