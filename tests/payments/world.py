@@ -127,7 +127,9 @@ def row_counts(engine: Engine) -> dict[str, int]:
     counts: dict[str, int] = {}
     with engine.connect() as connection:
         for table in [*metadata.sorted_tables, *ledger_metadata.sorted_tables]:
-            counts[table.name] = int(connection.scalar(select(func.count()).select_from(table)))
+            counts[table.name] = int(
+                connection.scalar(select(func.count()).select_from(table)) or 0
+            )
     return counts
 
 
