@@ -11,11 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import ModuleType
 
 from PIL import Image
 
-import qr
 from payments.errors import (
     AmountFixed,
     AmountRequired,
@@ -25,6 +23,7 @@ from payments.errors import (
 from payments.routing import Payment, PaymentOutcome, PaymentStatus
 from payments.switch import Switch
 from qr import QRError, VietQR, bank_by_bin, parse
+from qr import scan as scan_photo
 
 BUYER_MAX_ATTEMPTS = 3  # the first try and two retries with the same client transfer id
 _RETRYABLE = (PaymentStatus.TIMEOUT, PaymentStatus.OFFLINE)
@@ -58,16 +57,6 @@ class Receipt:
 Confirm = Callable[[Quote, int], bool]
 
 
-def _decode(image: bytes | Path | Image.Image) -> list[str]:
-    """``qr.scan``, looked up when called so pyzbar loads only for photos. When the submodule
-    ``qr.scan`` has been imported it shadows the function of the same name on the package."""
-    found: object = qr.scan
-    if isinstance(found, ModuleType):
-        found = found.scan
-    assert callable(found)
-    return list(found(image))
-
-
 def _always(_quote: Quote, _amount: int) -> bool:
     return True
 
@@ -90,7 +79,7 @@ class BuyerPhone:
 
     def scan(self, image: bytes | Path | Image.Image) -> str:
         """The first VietQR payload found in a photo."""
-        found = _decode(image)
+        found = scan_photo(image)
         problems: list[str] = []
         for text in found:
             try:

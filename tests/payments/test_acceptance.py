@@ -19,12 +19,11 @@ from merchant_app.app import create_app
 from merchant_app.settings import load_settings
 from merchant_app.wiring import PaymentsWorld
 from payments.buyer import BuyerPhone
-from payments.buyer import _decode as scan
 from payments.clock import ManualClock
 from payments.errors import WebhookRejected
 from payments.settlement import settlement_for_day, write_settlement_files
 from payments.webhooks import WebhookSender, verify_webhook
-from qr import render_png
+from qr import render_png, scan
 from tests.payments.world import AGRIBANK, BIDV, MB, VIETCOMBANK
 
 
