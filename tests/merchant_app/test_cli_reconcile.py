@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from merchant_app.cli import main
+from merchant_app.database import make_engine
+from merchant_app.schema import create_all
 from payments.faults import FaultRates
 from payments.messages import FaultKind
 from tests.payments.reconciliation.world import FIRST_DAY, build_month
@@ -68,7 +70,16 @@ def test_faulty_range_exits_one_with_counts_by_class(
     ],
 )
 def test_bad_input_exits_two_with_one_line(
-    db: Engine, env: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
 ) -> None:
+    # Argument checking is the same on every database: one SQLite file is enough here.
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    create_all(make_engine(url))
+    monkeypatch.setenv("MARKETPAY_DATABASE_URL", url)
+    monkeypatch.setenv("MARKETPAY_DATA_DIR", str(tmp_path))
     assert main(argv) == 2
     assert message in capsys.readouterr().err
