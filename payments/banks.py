@@ -25,6 +25,7 @@ from qr import QRError, bank_by_bin, strip_diacritics
 BANK_MEMO_MAX_CHARS = 25  # what the payee's bank keeps of a transfer memo
 BANK_MAX_PAYMENT_DONG = 300_000_000  # a bank's own per-transfer limit for QR payments
 MAX_DEPOSIT_DONG = 10_000_000_000
+ACCOUNTS_PER_LEDGER_CALL = 8000  # the ledger's MAX_BATCH_ACCOUNTS (one transaction per call)
 MEMO_CACHE_MAX_ENTRIES = 50_000  # purposes seen again (stickers have none, requests repeat)
 
 
@@ -152,9 +153,10 @@ class Banks:
         return [account.id for account in accounts]
 
     def _create(self, accounts: list[Account]) -> None:
-        for start in range(0, len(accounts), 8000):
-            results = self._ledger.create_accounts(accounts[start : start + 8000])
-            for account, result in zip(accounts[start : start + 8000], results, strict=True):
+        for start in range(0, len(accounts), ACCOUNTS_PER_LEDGER_CALL):
+            chunk = accounts[start : start + ACCOUNTS_PER_LEDGER_CALL]
+            results = self._ledger.create_accounts(chunk)
+            for account, result in zip(chunk, results, strict=True):
                 if result.value not in ("ok", "exists"):
                     raise Conflict(f"account {account.code}: {result.value}")
 
