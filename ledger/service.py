@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from ledger import store
 from ledger.batch import TransferState, run_accounts, run_transfers
+from ledger.group import GroupCommit
 from ledger.hashchain import canonical_encoding, chain_hash
 from ledger.model import (
     MAX_BATCH_ACCOUNTS,
@@ -101,6 +102,8 @@ class Ledger(LedgerReads):
     def __init__(self, engine: Engine, *, clock: Callable[[], datetime]) -> None:
         self.engine = engine
         self._clock = clock
+        # Concurrent calls without a caller's connection share transactions (see group.py).
+        self._group = GroupCommit(self._create_transfers, lambda work: self._write(work, None))
 
     # -- transactions ---------------------------------------------------------------------
 
@@ -164,7 +167,9 @@ class Ledger(LedgerReads):
             _check_transfer_types(transfer, index)
         if not transfers:
             return []
-        return self._write(lambda conn: self._create_transfers(conn, transfers), connection)
+        if connection is not None:
+            return self._create_transfers(connection, transfers)
+        return self._group.submit(transfers)
 
     def _create_transfers(
         self, conn: Connection, batch: Sequence[Transfer]
