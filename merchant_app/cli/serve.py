@@ -11,6 +11,8 @@ from rich.console import Console
 from merchant_app.database import check_database, make_engine
 from merchant_app.settings import load_settings, with_secrets
 
+SHUTDOWN_GRACE_S = 5
+
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
@@ -38,7 +40,13 @@ def serve(
         f"(API docs at /docs)"
     )
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        # Live feeds (SSE) never finish on their own; without a bound, stopping the server
+        # would wait for every open vendor page. Browsers reconnect with Last-Event-ID.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
     )
 
 
