@@ -201,7 +201,7 @@ def bench_http(directory: Path) -> dict[str, float]:
                         }
                         for t in (_transfer(b * HTTP_BATCH + i + 1) for i in range(HTTP_BATCH))
                     ]
-                )  # fmt: skip
+                )
                 for b in range(HTTP_BATCHES)
             ]
             start = time.perf_counter()
@@ -285,19 +285,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         single = bench_single(directory)
-        print(f"single durable commits: raw {single['raw_per_s']:.0f}/s, ours "
-              f"{single['ours_per_s']:.0f}/s, ratio {single['ratio']:.0%} (goal >= 60%)")  # fmt: skip
+        print(
+            f"single durable commits: raw {single['raw_per_s']:.0f}/s, ours "
+            f"{single['ours_per_s']:.0f}/s, ratio {single['ratio']:.0%} (goal >= 60%)"
+        )
         batches = bench_batches(directory)
-        print(f"batches of {BATCH_SIZE}: raw {batches['raw_per_s']:.0f}/s, ours "
-              f"{batches['ours_per_s']:.0f}/s, ratio {batches['ratio']:.0%} (goal >= 50%)")  # fmt: skip
+        print(
+            f"batches of {BATCH_SIZE}: raw {batches['raw_per_s']:.0f}/s, ours "
+            f"{batches['ours_per_s']:.0f}/s, ratio {batches['ratio']:.0%} (goal >= 50%)"
+        )
         http = bench_http(directory)
-        print(f"HTTP batches of {HTTP_BATCH} (uvicorn, loopback, SQLite): "
-              f"{http['transfers_per_s']:.0f} transfers/s (goal >= 10000); "
-              f"server peak RSS {http['server_peak_rss_mib']:.0f} MiB")  # fmt: skip
+        print(
+            f"HTTP batches of {HTTP_BATCH} (uvicorn, loopback, SQLite): "
+            f"{http['transfers_per_s']:.0f} transfers/s (goal >= 10000); "
+            f"server peak RSS {http['server_peak_rss_mib']:.0f} MiB"
+        )
     pg = bench_postgres()
-    print(f"PostgreSQL, {PG_THREADS} clients: single-transfer calls {pg['single_per_s']:.0f} "
-          f"transfers/s; batches of {PG_BATCH} {pg['batch100_per_s']:.0f} transfers/s "
-          "(goal >= 2000)")  # fmt: skip
+    print(
+        f"PostgreSQL, {PG_THREADS} clients: single-transfer calls {pg['single_per_s']:.0f} "
+        f"transfers/s; batches of {PG_BATCH} {pg['batch100_per_s']:.0f} transfers/s "
+        "(goal >= 2000)"
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"bench process peak RSS {peak:.0f} MiB")
 
