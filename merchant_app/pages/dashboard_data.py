@@ -91,7 +91,7 @@ def window(date_from: date, date_to: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def _vendor_places() -> Select[tuple[int, int, int, int]]:
+def vendor_places() -> Select[tuple[int, int, int, int]]:
     """vendor id -> market, commune, district (a subquery every figure joins on)."""
     return (
         select(
@@ -106,7 +106,7 @@ def _vendor_places() -> Select[tuple[int, int, int, int]]:
     )
 
 
-def _scope_filter(places, scope: Scope) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+def scope_filter(places, scope: Scope) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
     if scope.level is Level.PROVINCE:
         return true()
     column = {
@@ -146,10 +146,10 @@ def figures(
     session: Session, scope: Scope, group_by: Level, start: datetime, end: datetime
 ) -> dict[int, dict[str, int]]:
     """Indicators per area of ``group_by`` level inside ``scope``, for [start, end)."""
-    places = _vendor_places().subquery("places")
+    places = vendor_places().subquery("places")
     key_column = _group_column(places, group_by)
     group = [] if group_by is Level.PROVINCE else [key_column]
-    frame = _Frame(places, _scope_filter(places, scope), key_column.label("key"), group, start, end)
+    frame = _Frame(places, scope_filter(places, scope), key_column.label("key"), group, start, end)
     rows: dict[int, dict[str, int]] = {}
     queries = {
         ("vendors",): _registered(frame),
@@ -306,95 +306,3 @@ def lineage(session: Session, scope: Scope) -> list[tuple[Level, int, str]]:
         (Level.COMMUNE, full[2], full[3]),
         (Level.MARKET, full[4], full[5]),
     ]
-
-
-def _local_day(session: Session, column):  # type: ignore[no-untyped-def]
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("Asia/Ho_Chi_Minh", column))
-    return func.date(column, "+7 hours")
-
-
-def daily(session: Session, scope: Scope, start: datetime, end: datetime) -> list[DayFigures]:
-    """Per Vietnamese day in [start, end): QR payments, value, active vendors, QR vendors so far."""
-    places = _vendor_places().subquery("places")
-    in_scope = _scope_filter(places, scope)
-    day = _local_day(session, credits.c.created_at).label("day")
-    paid = {
-        str(d): (int(c), int(v), int(a))
-        for d, c, v, a in session.execute(
-            select(
-                day,
-                func.count(credits.c.id),
-                func.sum(credits.c.amount_dong),
-                func.count(distinct(credits.c.vendor_id)),
-            )
-            .join(places, places.c.vendor_id == credits.c.vendor_id)
-            .where(in_scope, credits.c.created_at >= start, credits.c.created_at < end)
-            .group_by(day)
-        )
-    }
-    first_account = (
-        select(
-            receiving_accounts.c.vendor_id, func.min(receiving_accounts.c.created_at).label("at")
-        )
-        .group_by(receiving_accounts.c.vendor_id)
-        .subquery("first_account")
-    )
-    adopted_day = _local_day(session, first_account.c.at).label("day")
-    adopted = {
-        str(d): int(n)
-        for d, n in session.execute(
-            select(adopted_day, func.count())
-            .join(places, places.c.vendor_id == first_account.c.vendor_id)
-            .where(in_scope, first_account.c.at < end)
-            .group_by(adopted_day)
-        )
-    }
-    first_day = start.astimezone(VIETNAM).date()
-    days = (end.astimezone(VIETNAM).date() - first_day).days
-    assert days <= MAX_RANGE_DAYS, "the page limits the range"
-    before = sum(n for d, n in adopted.items() if d < first_day.isoformat())
-    series = []
-    for offset in range(days):
-        current = first_day + timedelta(days=offset)
-        before += adopted.get(current.isoformat(), 0)
-        count, value, active = paid.get(current.isoformat(), (0, 0, 0))
-        series.append(DayFigures(current, count, value, active, before))
-    return series
-
-
-def adopter_series(
-    session: Session, scope: Scope, start: datetime, end: datetime
-) -> dict[int, list[tuple[date, int]]]:
-    """Per market in scope: vendors showing a QR code by the end of each day in [start, end)."""
-    places = _vendor_places().subquery("places")
-    first_account = (
-        select(
-            receiving_accounts.c.vendor_id,
-            func.min(receiving_accounts.c.created_at).label("at"),
-        )
-        .group_by(receiving_accounts.c.vendor_id)
-        .subquery("first_account")
-    )
-    day = _local_day(session, first_account.c.at).label("day")
-    counts: dict[int, dict[str, int]] = {}
-    for market_id, adopted_on, n in session.execute(
-        select(places.c.market_id, day, func.count())
-        .select_from(places)
-        .join(first_account, first_account.c.vendor_id == places.c.vendor_id)
-        .where(_scope_filter(places, scope), first_account.c.at < end)
-        .group_by(places.c.market_id, day)
-    ):
-        counts.setdefault(int(market_id), {})[str(adopted_on)] = int(n)
-    first_day = start.astimezone(VIETNAM).date()
-    days = (end.astimezone(VIETNAM).date() - first_day).days
-    series: dict[int, list[tuple[date, int]]] = {}
-    for market_id, by_day in counts.items():
-        total = sum(n for d, n in by_day.items() if d < first_day.isoformat())
-        points = []
-        for offset in range(days):
-            current = first_day + timedelta(days=offset)
-            total += by_day.get(current.isoformat(), 0)
-            points.append((current, total))
-        series[market_id] = points
-    return series

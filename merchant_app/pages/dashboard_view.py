@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from merchant_app.pages import dashboard_data as data
+from merchant_app.pages import dashboard_series as series_data
 from merchant_app.pages.charts import Series, bar_chart, line_chart
 from merchant_app.pages.dashboard_data import Figures, Level, Scope
 from merchant_app.pages.exports import ExportTable
@@ -115,7 +116,7 @@ def build(
         for area_id, name in data.area_names(session, child_level, scope):
             url = "/dashboard?" + urlencode({**_params(child_level, area_id), **dates})
             children.append(ChildRow(_figures(area_id, name, per_child.get(area_id)), url))
-    series = data.daily(session, scope, start, end)
+    series = series_data.daily(session, scope, start, end)
     trend = None
     if series:
         trend = line_chart(
@@ -176,7 +177,7 @@ def _forecasts(
     ``payments.stats.forecast`` fits p, q, m and projects the 80% and 100% dates.
     """
     start, end = data.window(date_from, date_to)
-    series = data.adopter_series(session, scope, start, end)
+    series = series_data.adopter_series(session, scope, start, end)
     target = date_to + timedelta(days=FORECAST_TARGET_DAYS)
     rows = []
     for market in markets:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from merchant_app.pages import dashboard_data as data
+from merchant_app.pages import dashboard_series as series_data
 from merchant_app.pages.dashboard_data import Level, Scope
 from tests.payments.stats.world import DAYS, FIRST_DAY, World, build_world
 
@@ -56,7 +57,7 @@ def test_daily_series_counts_each_payment_on_its_vietnamese_day(db: Engine) -> N
     world = build_world(db)
     start, end = data.window(FIRST_DAY, LAST_DAY)
     with Session(db) as session:
-        series = data.daily(session, Scope(Level.DISTRICT, 1), start, end)
+        series = series_data.daily(session, Scope(Level.DISTRICT, 1), start, end)
     district_markets = {m for m, (_c, d) in world.market_parent.items() if d == 1}
     by_day = Counter(
         (r.at + timedelta(hours=7)).date()
@@ -94,7 +95,7 @@ def test_adopter_series_per_market_matches_first_qr_day(db: Engine) -> None:
     world = build_world(db)
     start, end = data.window(FIRST_DAY, LAST_DAY)
     with Session(db) as session:
-        series = data.adopter_series(session, Scope(Level.PROVINCE), start, end)
+        series = series_data.adopter_series(session, Scope(Level.PROVINCE), start, end)
     for market_id, points in series.items():
         for day, count in points:
             expected = sum(
