@@ -22,6 +22,16 @@ from merchant_app.pages.security import CSRF_FIELD, csrf_token
 from merchant_app.users import User
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# Pages load scripts and styles only from /assets (no inline script, no CDN), show images from
+# this site (QR PNGs) and are never framed: a stolen page cannot run script or be clickjacked.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 _environment = Environment(
     loader=PackageLoader("merchant_app", "templates"),
@@ -72,6 +82,7 @@ def render(
         )
     # Pages carry CSRF tokens and personal figures: never cached by a shared proxy.
     response.headers["Cache-Control"] = "no-store"
+    response.headers.update(SECURITY_HEADERS)
     return response
 
 

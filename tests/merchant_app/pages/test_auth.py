@@ -121,3 +121,13 @@ def test_language_switch_sets_a_cookie_and_keeps_english(site: Site) -> None:
     assert '<html lang="en">' in client.get("/login").text
     assert '<html lang="vi">' in client.get("/login?lang=vi").text
     assert '<html lang="vi">' in site.client().get("/login?lang=xx").text
+
+
+def test_pages_forbid_inline_script_framing_and_caching(site: Site) -> None:
+    for path in ("/", "/login", "/pay", "/dashboard"):
+        response = site.client().get(path)
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy, path
+        assert "frame-ancestors 'none'" in policy, path
+        assert response.headers["cache-control"] == "no-store", path
+        assert "<script>" not in response.text, path
