@@ -260,6 +260,12 @@ def _buyer_pays(page: Any, photo: Path) -> None:
     page.wait_for_selector("#receipt-text")
     assert "Đã trả 25.000 đ cho NGUYEN THI LAN." in page.inner_text("#receipt-text")
     shoot(page, "pay-receipt")
+    # A buyer is nobody's vendor: the vendor pages answer 401 with a way to log in.
+    response = page.goto("/v/history")
+    assert response is not None
+    assert response.status == 401
+    assert "Bạn cần đăng nhập" in page.inner_text("main")
+    shoot(page, "error-401")
 
 
 def _remaining_pages(vendor: Any, official: Any) -> None:
