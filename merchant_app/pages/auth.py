@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from merchant_app.clock import Clock
 from merchant_app.deps import ClockDep, SessionDep
 from merchant_app.pages.i18n import Translator
 from merchant_app.pages.rendering import render, translator
@@ -20,8 +21,13 @@ from merchant_app.users import (
     authenticate,
 )
 from merchant_app.users.passwords import PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS
+from payments.errors import RateLimited
+from payments.ratelimit import RateLimiter
 
 router = APIRouter(include_in_schema=False)
+
+LOGIN_ADDRESS_BURST = 30  # attempts one address may make at once (a market's NAT, mornings)
+LOGIN_ADDRESS_REFILL_PER_S = 0.2  # then one every 5 s
 
 HOME_BY_ROLE = {Role.VENDOR: "/v", Role.OFFICIAL: "/dashboard", Role.OPERATOR: "/"}
 
@@ -44,6 +50,11 @@ def login(request: Request, form: CheckedForm, session: SessionDep, clock: Clock
         t = translator(request)
         return _login_failed(request, phone, t("error.required", field=t("login.phone")))
     try:
+        _address_limiter(request, clock).take("login:" + _address(request))
+    except RateLimited:
+        message = translator(request)("error.slow_down")
+        return _login_failed(request, phone, message, status_code=429)
+    try:
         user = authenticate(session, phone=phone, password=password, now=clock.now())
     except TooManyAttempts as exc:
         minutes = max(1, (exc.retry_after_s + 59) // 60)
@@ -54,6 +65,25 @@ def login(request: Request, form: CheckedForm, session: SessionDep, clock: Clock
         return _login_failed(request, phone, translator(request)("error.bad_credentials"))
     log_in(request, user)
     return RedirectResponse(HOME_BY_ROLE[user.role], status_code=303)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _address_limiter(request: Request, clock: Clock) -> RateLimiter:
+    """Login attempts per client address, across phone numbers (password spraying).
+
+    The per-phone limit lives in the database and holds across app servers; this one is per
+    process (payments' token bucket), a bound on how fast one address can try many phones.
+    """
+    limiter: RateLimiter | None = getattr(request.app.state, "login_limiter", None)
+    if limiter is None:
+        limiter = RateLimiter(
+            clock, burst=LOGIN_ADDRESS_BURST, refill_per_s=LOGIN_ADDRESS_REFILL_PER_S
+        )
+        request.app.state.login_limiter = limiter
+    return limiter
 
 
 def _login_failed(

@@ -8,6 +8,7 @@ from base64 import b64encode
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select, text
 
+from merchant_app.pages.auth import LOGIN_ADDRESS_BURST
 from merchant_app.users import Role
 from merchant_app.users.service import LOGIN_MAX_FAILURES, LOGIN_WINDOW_S
 from merchant_app.users.tables import login_attempts
@@ -131,3 +132,18 @@ def test_pages_forbid_inline_script_framing_and_caching(site: Site) -> None:
         assert "frame-ancestors 'none'" in policy, path
         assert response.headers["cache-control"] == "no-store", path
         assert "<script>" not in response.text, path
+
+
+def test_one_address_cannot_spray_passwords_across_many_phones(site: Site) -> None:
+    client = site.client()
+    token = csrf_of(client.get("/login").text)
+    statuses = []
+    for n in range(LOGIN_ADDRESS_BURST + 1):
+        response = client.post(
+            "/login",
+            data={"phone": f"09120{n:05d}", "password": "doan-thu", "csrf_token": token},
+        )
+        statuses.append(response.status_code)
+    assert statuses[:LOGIN_ADDRESS_BURST] == [401] * LOGIN_ADDRESS_BURST
+    assert statuses[-1] == 429
+    assert "Bạn thao tác quá nhanh" in response.text
