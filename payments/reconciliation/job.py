@@ -19,7 +19,14 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, func, select
 
 from ledger.tables import transfers as ledger_transfers
-from payments.reconciliation.load import clean_set, day_counts, load_day, ns_of
+from payments.reconciliation.load import (
+    clean_counts,
+    clean_set,
+    day_counts,
+    load_day,
+    ns_of,
+    slice_day,
+)
 from payments.reconciliation.match import match_day
 from payments.reconciliation.model import (
     DayWindow,
@@ -110,23 +117,16 @@ def reconcile_range(
     settlement_dir: Path | None = None,
     tolerance: Tolerance | None = None,
 ) -> RunSummary:
-    """Reconcile every day of ``first``..``last``; days without any record are listed, skipped."""
+    """Reconcile every day of ``first``..``last``; days without any record are listed, skipped.
+
+    The range is read in one pass (each table once, not once per day) and then matched and
+    stored day by day.
+    """
     if last < first:
         raise ReconciliationError(f"range {first}..{last}: the end is before the start")
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise ReconciliationError(f"range {first}..{last}: longer than {MAX_RANGE_DAYS} days")
-    summary = RunSummary()
-    day = first
-    while day <= last:
-        try:
-            summary.days.append(
-                reconcile_day(
-                    engine, day, now=now, settlement_dir=settlement_dir, tolerance=tolerance
-                )
-            )
-        except NoDataForDay:
-            summary.empty_days.append(day)
-        day += timedelta(days=1)
+    summary = _reconcile(engine, first, last, now, settlement_dir, tolerance or Tolerance())
     if not summary.days:
         raise NoDataForDay(f"no payment records between {first} and {last}")
     return summary
@@ -141,32 +141,63 @@ def reconcile_day(
     tolerance: Tolerance | None = None,
 ) -> DayResult:
     """Match one business day, store the results (replacing earlier ones) and return them."""
-    start, end = business_day_window(day)
-    window = DayWindow(start, end)
-    tol = tolerance or Tolerance()
+    summary = _reconcile(engine, day, day, now, settlement_dir, tolerance or Tolerance())
+    if not summary.days:
+        raise NoDataForDay(f"no payment records on {day.isoformat()}")
+    return summary.days[0]
+
+
+def _window(first: date, last: date) -> DayWindow:
+    return DayWindow(business_day_window(first)[0], business_day_window(last)[1])
+
+
+def _reconcile(
+    engine: Engine,
+    first: date,
+    last: date,
+    now: datetime,
+    settlement_dir: Path | None,
+    tol: Tolerance,
+) -> RunSummary:
+    span = _window(first, last)
+    summary = RunSummary()
     with engine.connect() as connection:
-        counts = day_counts(connection, window)
-        if not any(counts):
-            raise NoDataForDay(f"no payment records on {day.isoformat()}")
-        with clean_set(connection, window, tol) as clean:
-            rows = load_day(connection, window, clean)
-            clean_count = connection.execute(select(func.count()).select_from(clean)).scalar_one()
-        found = match_day(rows, tol)
-        settled = _check_settlement(connection, day, window, settlement_dir)
-    found += [item for item in map(as_discrepancy, settled) if item is not None]
-    in_day = [row for row in rows.switch if window.contains(row.at)]
-    result = DayResult(
-        day=day,
-        switch_records=counts[0],
-        ledger_credits=counts[1],
-        notifications=counts[2],
-        matched=clean_count + _matched(in_day, found),
-        discrepancies=found,
-        settlement=settled,
-    )
+        counts = day_counts(connection, span)
+        if not any(any(found) for found in counts.values()):
+            summary.empty_days = _days(first, last)
+            return summary
+        with clean_set(connection, span, tol) as clean:
+            rows = load_day(connection, span, clean)
+            clean_by_day = clean_counts(connection, clean)
+        for day in _days(first, last):
+            if not any(counts.get(day, (0, 0, 0))):
+                summary.empty_days.append(day)
+                continue
+            window = _window(day, day)
+            found = match_day(slice_day(rows, window), tol)
+            settled = _check_settlement(connection, day, window, settlement_dir)
+            found += [item for item in map(as_discrepancy, settled) if item is not None]
+            in_day = [row for row in rows.switch if window.contains(row.at)]
+            switch_count, credit_count, delivered = counts[day]
+            summary.days.append(
+                DayResult(
+                    day=day,
+                    switch_records=switch_count,
+                    ledger_credits=credit_count,
+                    notifications=delivered,
+                    matched=clean_by_day.get(day, 0) + _matched(in_day, found),
+                    discrepancies=found,
+                    settlement=settled,
+                )
+            )
     with engine.begin() as connection:
-        store_day(connection, result, now)
-    return result
+        for result in summary.days:
+            store_day(connection, result, now)
+    return summary
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
 def _matched(in_day: list[SwitchRow], found: list[Discrepancy]) -> int:

@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Column, Connection, MetaData, Select, String, Table, func, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Float,
+    MetaData,
+    Select,
+    String,
+    Table,
+    cast,
+    func,
+    select,
+)
 
 from ledger.tables import transfers as ledger_transfers
 from payments.reconciliation.match import DayRows
@@ -27,6 +39,7 @@ from payments.reconciliation.model import (
 )
 from payments.reconciliation.prefilter import clean_refs
 from payments.reconciliation.tables import REF_MAX_CHARS
+from payments.stats.sql import VIETNAM_UTC_OFFSET_H, VIETNAM_ZONE, Period, period_start
 from payments.tables import (
     credits,
     events,
@@ -42,6 +55,7 @@ LOAD_SLACK_S = 2 * 3600
 NS_PER_S = 1_000_000_000
 REPLY_LOST_REASON = "reply_lost"
 IN_LIST_MAX_ITEMS = 5000  # SQLite allows 32766 bound parameters, PostgreSQL 65535
+DAY_CHARS = 10  # YYYY-MM-DD
 
 
 def _at(value: datetime) -> datetime:
@@ -59,35 +73,56 @@ def _switch_status(status: str, reason: str) -> SwitchStatus:
     return SwitchStatus.FAILED
 
 
-def day_counts(connection: Connection, window: DayWindow) -> tuple[int, int, int]:
-    """Switch records, ledger credits to vendors and notification deliveries of the day."""
+def _ledger_day(timestamp_ns: ColumnElement[int], dialect: str) -> ColumnElement[str]:
+    """The business day ('YYYY-MM-DD', UTC+7) of a ledger timestamp in nanoseconds."""
+    seconds = cast(timestamp_ns, Float) / NS_PER_S
+    if dialect == "postgresql":
+        local = func.timezone(VIETNAM_ZONE, func.to_timestamp(seconds))
+        return func.to_char(local, "YYYY-MM-DD")
+    return func.date(seconds, "unixepoch", f"+{VIETNAM_UTC_OFFSET_H} hours")
+
+
+def day_counts(connection: Connection, window: DayWindow) -> dict[date, tuple[int, int, int]]:
+    """Per business day of ``window``: switch records, ledger credits to vendors, deliveries."""
+    dialect = connection.dialect.name
     payee = (receiving_accounts.c.bank_bin == switch_messages.c.payee_bin) & (
         receiving_accounts.c.account_number == switch_messages.c.payee_account
     )
-    switch_count = connection.execute(
-        select(func.count())
+    switch_day = period_start(switch_messages.c.created_at, Period.DAY, dialect)
+    switch_counts = connection.execute(
+        select(switch_day, func.count())
         .select_from(switch_messages)
         .join(receiving_accounts, payee)
         .where(
             switch_messages.c.created_at >= window.start, switch_messages.c.created_at < window.end
         )
-    ).scalar_one()
-    lo_ns, hi_ns = ns_of(window.start), ns_of(window.end)
-    credit_count = connection.execute(
-        select(func.count())
+        .group_by(switch_day)
+    ).all()
+    ledger_day = _ledger_day(ledger_transfers.c.timestamp_ns, dialect)
+    credit_counts = connection.execute(
+        select(ledger_day, func.count())
         .select_from(ledger_transfers)
         .join(
             receiving_accounts,
             receiving_accounts.c.ledger_account_id == ledger_transfers.c.credit_account_id,
         )
-        .where(ledger_transfers.c.timestamp_ns >= lo_ns, ledger_transfers.c.timestamp_ns < hi_ns)
-    ).scalar_one()
-    delivered = connection.execute(
-        select(func.coalesce(func.sum(events.c.deliveries), 0)).where(
-            events.c.visible_at >= window.start, events.c.visible_at < window.end
+        .where(
+            ledger_transfers.c.timestamp_ns >= ns_of(window.start),
+            ledger_transfers.c.timestamp_ns < ns_of(window.end),
         )
-    ).scalar_one()
-    return int(switch_count), int(credit_count), int(delivered)
+        .group_by(ledger_day)
+    ).all()
+    event_day = period_start(events.c.visible_at, Period.DAY, dialect)
+    delivered = connection.execute(
+        select(event_day, func.sum(events.c.deliveries))
+        .where(events.c.visible_at >= window.start, events.c.visible_at < window.end)
+        .group_by(event_day)
+    ).all()
+    counts: dict[date, list[int]] = {}
+    for position, pairs in enumerate((switch_counts, credit_counts, delivered)):
+        for day_text, count in pairs:
+            counts.setdefault(date.fromisoformat(str(day_text)), [0, 0, 0])[position] = int(count)
+    return {day: (found[0], found[1], found[2]) for day, found in counts.items()}
 
 
 def ns_of(moment: datetime) -> int:
@@ -96,24 +131,34 @@ def ns_of(moment: datetime) -> int:
 
 @contextmanager
 def clean_set(connection: Connection, window: DayWindow, tol: Tolerance) -> Iterator[Table]:
-    """The day's clean references (prefilter.py) in a TEMPORARY table of this connection."""
+    """The window's clean references (prefilter.py), with their business day, in a TEMPORARY
+    table of this connection."""
     table = Table(
         "recon_clean_refs",
         MetaData(),
         Column("ref", String(REF_MAX_CHARS), primary_key=True),
+        Column("day", String(DAY_CHARS), nullable=False),
         prefixes=["TEMPORARY"],
     )
     table.create(connection)
     try:
         connection.execute(
-            table.insert().from_select(["ref"], clean_refs(window, tol, connection.dialect.name))
+            table.insert().from_select(
+                ["ref", "day"], clean_refs(window, tol, connection.dialect.name)
+            )
         )
         yield table
     finally:
         table.drop(connection)
 
 
+def clean_counts(connection: Connection, clean: Table) -> dict[date, int]:
+    query = select(clean.c.day, func.count()).group_by(clean.c.day)
+    return {date.fromisoformat(str(day)): int(n) for day, n in connection.execute(query)}
+
+
 def load_day(connection: Connection, window: DayWindow, clean: Table) -> DayRows:
+    """Everything not clean in ``window`` (one day or a range) and its slack."""
     lo = window.start - timedelta(seconds=LOAD_SLACK_S)
     hi = window.end + timedelta(seconds=LOAD_SLACK_S)
     known = select(clean.c.ref)
@@ -255,3 +300,28 @@ def _load_unmatched(connection: Connection, lo: datetime, hi: datetime) -> list[
         )
         for row in connection.execute(query)
     ]
+
+
+def slice_day(rows: DayRows, window: DayWindow) -> DayRows:
+    """The rows of a range that one day's matching needs: its slack for switch records and
+    credits, exactly the day for requests and unmatched credits (so none is reported twice),
+    and the notifications of the day's credits (or of no credit at all, seen that day)."""
+    lo = window.start - timedelta(seconds=LOAD_SLACK_S)
+    hi = window.end + timedelta(seconds=LOAD_SLACK_S)
+    day_credits = [row for row in rows.credits if lo <= row.at < hi]
+    day_refs = {row.switch_ref for row in day_credits}
+    every_ref = {row.switch_ref for row in rows.credits}
+    return DayRows(
+        window,
+        [row for row in rows.switch if lo <= row.at < hi],
+        day_credits,
+        [
+            row
+            for row in rows.notifications
+            if row.switch_ref in day_refs
+            or (row.switch_ref not in every_ref and window.contains(row.at))
+        ],
+        [row for row in rows.requests if window.contains(row.created_at)],
+        [row for row in rows.unmatched_credits if window.contains(row.at)],
+        rows.clean_refs,
+    )

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Float, Integer, Select, and_, case, cast, 
 
 from ledger.tables import transfers as ledger_transfers
 from payments.reconciliation.model import DayWindow, Tolerance
+from payments.stats.sql import Period, period_start
 from payments.tables import credits, events, receiving_accounts, switch_messages
 
 NS_PER_S = 1_000_000_000
@@ -34,13 +35,14 @@ def epoch_s(moment: ColumnElement[object], dialect: str) -> ColumnElement[float]
     return cast((func.julianday(moment) - UNIX_EPOCH_JULIAN_DAY) * S_PER_DAY, Float)
 
 
-def clean_refs(window: DayWindow, tolerance: Tolerance, dialect: str) -> Select[tuple[str]]:
-    """Switch references of ``window`` whose three sides agree exactly once each."""
+def clean_refs(window: DayWindow, tolerance: Tolerance, dialect: str) -> Select[tuple[str, str]]:
+    """Switch references of ``window`` whose three sides agree exactly once each, with the
+    business day ('YYYY-MM-DD', UTC+7) of their switch record."""
     ledger_s = cast(ledger_transfers.c.timestamp_ns, Float) / NS_PER_S
     switch_s = epoch_s(switch_messages.c.created_at, dialect)
     seen_s = epoch_s(events.c.visible_at, dialect)
     earlier = switch_messages.alias("earlier")
-    # A payment whose first attempt was the day before belongs to that day (see match.py).
+    # A payment first tried before the window is judged with the window that holds that try.
     tried_before = exists().where(
         earlier.c.client_transfer_id == switch_messages.c.client_transfer_id,
         earlier.c.created_at < window.start,
@@ -55,7 +57,10 @@ def clean_refs(window: DayWindow, tolerance: Tolerance, dialect: str) -> Select[
         seen_s - ledger_s <= tolerance.notification_delay_s,
     )
     return (
-        select(switch_messages.c.client_transfer_id)
+        select(
+            switch_messages.c.client_transfer_id,
+            func.min(period_start(switch_messages.c.created_at, Period.DAY, dialect)),
+        )
         .join(
             ledger_transfers, ledger_transfers.c.reference == switch_messages.c.client_transfer_id
         )
