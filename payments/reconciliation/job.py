@@ -201,7 +201,10 @@ def _days(first: date, last: date) -> list[date]:
 
 
 def _matched(in_day: list[SwitchRow], found: list[Discrepancy]) -> int:
-    completed = {row.switch_ref for row in in_day if row.status is SwitchStatus.OK}
+    # A payment the switch completed, or confirmed as completed when the buyer retried.
+    completed = {
+        row.switch_ref for row in in_day if row.status in (SwitchStatus.OK, SwitchStatus.CONFIRMED)
+    }
     flagged = {item.switch_ref for item in found}
     return len(completed - flagged)
 
