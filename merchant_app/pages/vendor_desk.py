@@ -27,14 +27,16 @@ from merchant_app.pages.views import (
 from merchant_app.wiring import PaymentsWorld
 from payments import directory
 from payments import requests as payment_requests
+from payments.directory import ReceivingAccount
 from payments.errors import NotFound
 from payments.tables import credits, markets, receiving_accounts
+from payments.tables import payment_requests as requests_table
 
 ACCOUNT_MIN_DIGITS = 6
 MIN_AMOUNT_DONG = 1_000  # the smallest note in use; below this nobody pays by QR
 MAX_AMOUNT_DONG = payment_requests.MAX_REQUEST_DONG
 HISTORY_MAX_ROWS = 200
-REQUESTS_MAX_ROWS = 100
+REQUESTS_MAX_ROWS = 50  # a market day's sales; older ones are in the history
 TIME_FORMAT = "%H:%M %d/%m"
 
 is_known_bank = banking.is_known_bank
@@ -125,9 +127,13 @@ def create_request(
 
 
 def _request_view(
-    session: Session, request: payment_requests.PaymentRequest, now: datetime
+    session: Session,
+    request: payment_requests.PaymentRequest,
+    now: datetime,
+    account: ReceivingAccount | None = None,
 ) -> RequestView:
-    account = directory.receiving_account(session.connection(), request.receiving_account_id)
+    if account is None:
+        account = directory.receiving_account(session.connection(), request.receiving_account_id)
     return RequestView(
         id=request.id,
         reference=request.reference,
@@ -159,20 +165,21 @@ def request_qr_png(session: Session, vendor_id: int, request_id: int) -> bytes:
 
 
 def requests(session: Session, vendor_id: int, *, now: datetime) -> list[RequestView]:
-    from payments.tables import payment_requests as table
-
+    """The vendor's latest requests, newest first (payments' own reader, one per request)."""
     ids = session.execute(
-        select(table.c.id)
-        .where(table.c.vendor_id == vendor_id)
-        .order_by(table.c.id.desc())
+        select(requests_table.c.id)
+        .where(requests_table.c.vendor_id == vendor_id)
+        .order_by(requests_table.c.id.desc())
         .limit(REQUESTS_MAX_ROWS)
     ).scalars()
+    accounts = {a.id: a for a in directory.receiving_accounts_of(session.connection(), vendor_id)}
     views = []
     for request_id in ids:
         request = payment_requests.get_request(
             session.connection(), request_id, vendor_id=vendor_id
         )
-        views.append(_request_view(session, request, now))
+        account = accounts.get(request.receiving_account_id)
+        views.append(_request_view(session, request, now, account))
     return views
 
 
