@@ -15,6 +15,7 @@ from merchant_app.pages.charts import Series, bar_chart, line_chart
 from merchant_app.pages.dashboard_data import Figures, Level, Scope
 from merchant_app.pages.exports import ExportTable
 from merchant_app.pages.i18n import Translator
+from merchant_app.pages.monthly_view import MonthRow, monthly_rows
 from merchant_app.pages.reconciliation_view import ReconciliationDay, reconciliation_days
 from payments.stats.forecast import ForecastError, MarketForecast, forecast_market
 
@@ -79,6 +80,7 @@ class DashboardView:
     ranking_svg: Markup | None
     forecasts: list[ForecastRow]
     reconciliation: list[ReconciliationDay] = field(default_factory=list)
+    months: list[MonthRow] = field(default_factory=list)
     export_url: str = ""
 
 
@@ -151,6 +153,7 @@ def build(
         ranking_svg=ranking,
         forecasts=forecasts,
         reconciliation=reconciliation_days(session, t, date_from, date_to),
+        months=monthly_rows(session, scope, date_from, date_to),
         export_url="/dashboard/export?" + urlencode({**scope_params, **dates}),
     )
 

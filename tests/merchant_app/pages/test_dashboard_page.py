@@ -12,11 +12,15 @@ from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy.orm import Session
 
 from merchant_app.pages.i18n import Translator
 from merchant_app.users import Role
+from payments.stats.report import read_adoption, refresh_all
+from payments.stats.sources import Level as StatsLevel
+from payments.stats.sql import Period
 from tests.merchant_app.pages.site import Site, login
-from tests.payments.stats.world import DAYS, FIRST_DAY, build_world
+from tests.payments.stats.world import DAYS, FIRST_DAY, build_world, cash_source
 
 OFFICIAL = "0912000001"
 RANGE = f"from={FIRST_DAY.isoformat()}&to={(FIRST_DAY + timedelta(days=DAYS - 1)).isoformat()}"
@@ -134,3 +138,26 @@ def test_reconciliation_section_lists_each_day_with_its_exceptions(
         assert Translator("vi")(f"recon.{first_kind}") in section
     else:
         assert "Khớp" in section
+
+
+def test_month_table_shows_issue_7s_stored_statistics_after_a_refresh(
+    official,  # type: ignore[no-untyped-def]
+    site: Site,
+) -> None:
+    assert "Chưa có số liệu tổng hợp" in official.get(f"/dashboard?{RANGE}").text
+    refresh_all(site.engine, now=site.clock.now(), cash=cash_source())
+    with Session(site.engine) as session:
+        (stored,) = read_adoption(
+            session.connection(),
+            StatsLevel.PROVINCE,
+            Period.MONTH,
+            first=FIRST_DAY.replace(day=1),
+            last=FIRST_DAY,
+            unit_id=0,
+        )
+    html = official.get(f"/dashboard?{RANGE}").text
+    table = html.split('id="months-table"')[1].split("</table>")[0]
+    share = stored.qr_share_of_sales_count
+    assert share is not None
+    assert f"{100 * share:.0f}%" in table
+    assert FIRST_DAY.strftime("%m/%Y") in table
