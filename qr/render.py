@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import io
 
-import qrcode
-import qrcode.constants
-
 from qr.errors import RenderError
+from qr.modules import ERROR_LEVEL, module_matrix
 
-ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_Q
+ERROR_CORRECTION = ERROR_LEVEL  # "q"; see the module docstring
 MAX_PAYLOAD_CHARS = 512
 DEFAULT_SCALE_PX = 10  # pixels per module
 MAX_SCALE_PX = 40
@@ -31,10 +29,7 @@ def matrix(payload: str) -> list[list[bool]]:
         raise RenderError("cannot render an empty payload")
     if len(payload) > MAX_PAYLOAD_CHARS:
         raise RenderError(f"payload of {len(payload)} characters is over {MAX_PAYLOAD_CHARS}")
-    code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0)
-    code.add_data(payload.encode("utf-8"))
-    code.make(fit=True)
-    return [[bool(cell) for cell in row] for row in code.get_matrix()]
+    return module_matrix(payload)
 
 
 def _check(scale: int, border: int) -> None:

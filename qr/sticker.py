@@ -73,12 +73,15 @@ def _fit_text(canvas: Canvas, text: str, font: str, size: float, width: float) -
 
 
 def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, side: float) -> None:
+    """The code as one filled path in module units: each horizontal run of dark modules is one
+    ``re`` operator with integer coordinates, written as PDF operators directly (reportlab's
+    per-number float formatting was most of the sheet's drawing time)."""
     modules = matrix(payload)
     count = len(modules) + 2 * QUIET_ZONE_MODULES
     unit = side / count
-    path = canvas.beginPath()
+    ops = []
     for row_index, row in enumerate(modules):
-        top = y + side - (row_index + QUIET_ZONE_MODULES + 1) * unit
+        bottom = count - QUIET_ZONE_MODULES - 1 - row_index
         col = 0
         while col < len(row):
             if not row[col]:
@@ -87,10 +90,13 @@ def _draw_qr(canvas: Canvas, payload: str, x: float, y: float, side: float) -> N
             start = col
             while col < len(row) and row[col]:
                 col += 1
-            left = x + (start + QUIET_ZONE_MODULES) * unit
-            path.rect(left, top, (col - start) * unit, unit)
+            ops.append(f"{start + QUIET_ZONE_MODULES} {bottom} {col - start} 1 re")
+    canvas.saveState()
+    canvas.translate(x, y)
+    canvas.scale(unit, unit)
     canvas.setFillColorRGB(0, 0, 0)
-    canvas.drawPath(path, stroke=0, fill=1)
+    canvas.addLiteral("\n".join(ops) + "\nf")
+    canvas.restoreState()
 
 
 def _draw_sticker(canvas: Canvas, info: StickerInfo, width: float, height: float) -> None:
