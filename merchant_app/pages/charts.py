@@ -13,6 +13,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from merchant_app.pages.money import group_thousands
+
 CHART_WIDTH_PX = 720
 CHART_HEIGHT_PX = 320
 BAR_ROW_PX = 28
@@ -72,7 +74,7 @@ def bar_chart(title: str, rows: list[tuple[str, float]], *, percent: bool = Fals
     for index, (label, value) in enumerate(rows):
         top_y = 8 + index * BAR_ROW_PX
         width = bar_max * value / top
-        shown = f"{value:.0f}%" if percent else f"{value:,.0f}".replace(",", ".")
+        shown = f"{value:.0f}%" if percent else group_thousands(round(value))
         parts.append(
             f'<text x="{label_w - 8}" y="{top_y + 18}" text-anchor="end">'
             f"{escape(label[:30])}</text>"
@@ -102,7 +104,7 @@ def _axes(top: float, percent: bool, plot_w: float, plot_h: float) -> str:
     for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
         y = _PAD_TOP + plot_h * (1 - fraction)
         value = top * fraction
-        shown = f"{value:.0f}%" if percent else f"{value:,.0f}".replace(",", ".")
+        shown = f"{value:.0f}%" if percent else group_thousands(round(value))
         lines.append(
             f'<line x1="{_PAD_LEFT}" x2="{_PAD_LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}"'
             f' stroke="#bbb"/><text x="{_PAD_LEFT - 6}" y="{y + 5:.1f}" text-anchor="end">'

@@ -20,6 +20,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from merchant_app.pages.money import group_thousands
+
 EXPORT_MAX_ROWS = 100_000
 # DejaVu covers Vietnamese; scripts/setup-system.sh installs it (the PDF's standard fonts do not
 # have the letters).
@@ -97,7 +99,7 @@ def to_pdf(table: ExportTable, subtitle: str) -> bytes:
 
 def _cell_text(value: Cell) -> str:
     if isinstance(value, int):
-        return f"{value:,}".replace(",", ".")
+        return group_thousands(value)
     if isinstance(value, float):
         return f"{value:.1f}"
     return value

@@ -8,10 +8,15 @@ AMOUNT_INPUT_MAX_CHARS = 20
 _GROUPED = re.compile(r"^\d{1,3}([.\s]\d{3})+$")
 
 
+def group_thousands(number: int) -> str:
+    """``1250000 -> "1.250.000"``: Vietnamese groups thousands with dots."""
+    sign = "-" if number < 0 else ""
+    return sign + f"{abs(number):,}".replace(",", ".")
+
+
 def format_dong(amount_dong: int) -> str:
     """``25000 -> "25.000 đ"``; the same in every language (it is how prices are written)."""
-    sign = "-" if amount_dong < 0 else ""
-    return f"{sign}{abs(amount_dong):,} đ".replace(",", ".")
+    return f"{group_thousands(amount_dong)} đ"
 
 
 def parse_dong(text: str) -> int:
