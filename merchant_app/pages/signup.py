@@ -19,7 +19,14 @@ from merchant_app.pages.reading import ReadSessionDep
 from merchant_app.pages.rendering import render, translator
 from merchant_app.pages.security import CheckedForm, OptionalUser, form_text, log_in
 from merchant_app.pages.views import Choice
-from merchant_app.users import InvalidUserInput, Role, UserError, create_user, normalize_phone
+from merchant_app.users import (
+    InvalidUserInput,
+    Role,
+    User,
+    UserError,
+    create_user,
+    normalize_phone,
+)
 from merchant_app.users.passwords import PASSWORD_MAX_CHARS
 from payments import directory
 from payments.errors import Conflict, NotFound, PaymentError
@@ -56,10 +63,12 @@ def _page(
     values: dict[str, str] | None = None,
     errors: list[str] | None = None,
     status_code: int = 200,
+    user: User | None = None,
 ) -> Response:
     return render(
         request,
         "signup.html",
+        user=user,
         markets=market_choices(session),
         limits=LIMITS,
         values=values or {},
@@ -70,7 +79,7 @@ def _page(
 
 @router.get("/signup", response_class=HTMLResponse)
 def signup_page(request: Request, session: ReadSessionDep, user: OptionalUser) -> Response:
-    return _page(request, session)
+    return _page(request, session, user=user)
 
 
 def _problems(t: Translator, values: dict[str, str], password: str) -> list[str]:
