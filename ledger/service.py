@@ -168,25 +168,30 @@ class Ledger(LedgerReads):
         if not transfers:
             return []
         if connection is not None:
-            return self._create_transfers(connection, transfers)
+            (results,) = self._create_transfers(connection, [transfers])
+            return results
         return self._group.submit(transfers)
 
     def _create_transfers(
-        self, conn: Connection, batch: Sequence[Transfer]
-    ) -> list[TransferResult]:
+        self, conn: Connection, batches: Sequence[Sequence[Transfer]]
+    ) -> list[list[TransferResult]]:
+        """Decide ``batches`` one after the other in one pass (one set of statements).
+
+        Each batch is run on its own, seeing the ones before it; a chain never spans two."""
         head = store.lock_head(conn)
         now_ns = self._now_ns(head.last_timestamp_ns)
         head = self._expire(conn, head, now_ns)
-        pendings = store.load_pendings(conn, store.in_range(t.pending_id for t in batch))
+        every = [t for batch in batches for t in batch]
+        pendings = store.load_pendings(conn, store.in_range(t.pending_id for t in every))
         account_ids = store.in_range(
-            i for t in batch for i in (t.debit_account_id, t.credit_account_id)
+            i for t in every for i in (t.debit_account_id, t.credit_account_id)
         )
         for view in pendings.values():
             account_ids.update((view.posting.debit_account_id, view.posting.credit_account_id))
         before = store.load_account_states(conn, account_ids)
-        existing = store.load_postings(conn, store.in_range(t.id for t in batch))
+        existing = store.load_postings(conn, store.in_range(t.id for t in every))
         state = TransferState(dict(before), existing, pendings, now_ns)
-        results = run_transfers(batch, state)
+        results = [run_transfers(batch, state) for batch in batches]
         head = self._commit(conn, head, state.accepted, before, state.accounts, now_ns)
         store.save_head(conn, head)
         return results

@@ -1,17 +1,31 @@
-"""Group commit: concurrent callers share transactions but keep their own results and chains."""
+"""Group commit: concurrent callers are merged into one pass but keep their own results and
+chains."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import pytest
+from sqlalchemy import Engine, event
 
 from ledger import Ledger, LedgerError, Transfer, TransferFlags, TransferResult
 from ledger.group import GroupCommit
-from tests.ledger.conftest import BANK, SPARE, balances
+from tests.ledger.conftest import (
+    BANK,
+    BUYER,
+    BUYER_FUNDS,
+    SPARE,
+    VENDOR,
+    TestClock,
+    balances,
+    world_accounts,
+)
 
 THREADS = 8
+WAIT_S = 30.0  # a waiting test thread gives up (and fails) after this long
 R = TransferResult
 
 
@@ -51,10 +65,10 @@ def test_chains_never_span_two_callers(world: Ledger) -> None:
 
 
 def test_one_callers_failure_is_not_anothers() -> None:
-    def apply(_conn: object, transfers: Sequence[Transfer]) -> list[TransferResult]:
-        if any(t.id == 13 for t in transfers):
+    def apply(_conn: object, batches: Sequence[Sequence[Transfer]]) -> list[list[TransferResult]]:
+        if any(t.id == 13 for batch in batches for t in batch):
             raise RuntimeError("boom")
-        return [R.ok] * len(transfers)
+        return [[R.ok] * len(batch) for batch in batches]
 
     group = GroupCommit(apply, lambda work: work(None))  # type: ignore[arg-type]
 
@@ -72,3 +86,99 @@ def test_one_callers_failure_is_not_anothers() -> None:
 def test_misuse_still_raises_in_the_callers_thread(world: Ledger) -> None:
     with pytest.raises(LedgerError, match="must be int"):
         world.create_transfers([Transfer(1, BANK, SPARE, "5")])  # type: ignore[arg-type]
+
+
+class GateClock:
+    """The ledger's clock, holding its first reader (the first leader, inside its transaction)
+    until the test opens the gate, so the callers behind it queue up deterministically."""
+
+    def __init__(self, inner: TestClock) -> None:
+        self._inner = inner
+        self._first = True
+        self._lock = threading.Lock()
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            first, self._first = self._first, False
+        if first:
+            self.entered.set()
+            assert self.gate.wait(WAIT_S), "the test never opened the gate"
+        return self._inner()
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        assert time.monotonic() < deadline, "callers did not queue"
+        time.sleep(0.001)
+
+
+# What each caller sends, in queue order, and the results it must get back.
+_CALLS: list[tuple[list[Transfer], list[TransferResult]]] = [
+    ([Transfer(500, BANK, SPARE, 1)], [R.ok]),  # the leader, held by the clock
+    ([Transfer(501, BUYER, VENDOR, 1_000)], [R.ok]),
+    ([Transfer(502, BUYER, VENDOR, BUYER_FUNDS)], [R.exceeds_credits]),  # after 501: overdraft
+    ([Transfer(503, BUYER, VENDOR, 3_000)], [R.ok]),
+    ([Transfer(501, BUYER, VENDOR, 1_000)], [R.exists]),  # the retry sees 501 in the same pass
+    ([Transfer(501, BUYER, VENDOR, 9)], [R.exists_with_different_fields]),
+    ([Transfer(506, BANK, SPARE, 1, flags=TransferFlags.LINKED)], [R.linked_event_chain_open]),
+    ([Transfer(507, BANK, SPARE, 1)], [R.ok]),  # not chained onto the open chain before it
+    (
+        [
+            Transfer(508, BANK, VENDOR, 5, flags=TransferFlags.LINKED),
+            Transfer(509, BUYER, VENDOR, BUYER_FUNDS),  # overdraft: the whole chain fails
+        ],
+        [R.linked_event_failed, R.exceeds_credits],
+    ),
+]
+
+
+def test_concurrent_single_transfer_callers_share_one_pass(db: Engine, clock: TestClock) -> None:
+    setup = Ledger(db, clock=clock)
+    assert set(setup.create_accounts(world_accounts())) == {R.ok}
+    assert setup.create_transfers([Transfer(10**12, BANK, BUYER, BUYER_FUNDS)]) == [R.ok]
+    gate = GateClock(clock)
+    ledger = Ledger(db, clock=gate)
+    commits: list[object] = []
+    inserts: list[str] = []
+
+    def count_commit(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(db, "commit", count_commit)
+
+    def count_inserts(*args: object) -> None:
+        if str(args[2]).startswith("INSERT INTO ledger_transfers"):
+            inserts.append(str(args[2]))
+
+    event.listen(db, "before_cursor_execute", count_inserts)
+    got: list[list[TransferResult] | BaseException] = [[] for _ in _CALLS]
+
+    def call(n: int) -> None:
+        try:
+            got[n] = ledger.create_transfers(_CALLS[n][0])
+        except BaseException as exc:  # handed back to the test thread
+            got[n] = exc
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(len(_CALLS))]
+    threads[0].start()
+    assert gate.entered.wait(WAIT_S)
+    for n, thread in enumerate(threads[1:], start=1):
+        thread.start()
+        _wait_until(lambda n=n: ledger._group.queued_callers == n)  # type: ignore[misc]
+    gate.gate.set()
+    for thread in threads:
+        thread.join()
+    event.remove(db, "commit", count_commit)
+    event.remove(db, "before_cursor_execute", count_inserts)
+
+    assert got == [expected for _, expected in _CALLS]
+    # The leader's own transaction, then ONE merged pass for the eight callers queued behind it.
+    assert len(commits) == 2
+    assert len(inserts) == 2
+    assert balances(ledger, BUYER) == (0, 4_000, 0, BUYER_FUNDS)
+    assert balances(ledger, VENDOR) == (0, 0, 0, 4_000)
+    assert balances(ledger, SPARE) == (0, 0, 0, 2)
+    assert ledger.verify() == []
