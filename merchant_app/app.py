@@ -18,6 +18,7 @@ from merchant_app.api.docs import install_docs
 from merchant_app.clock import SystemClock
 from merchant_app.database import make_engine
 from merchant_app.errors import install_error_handlers
+from merchant_app.limits import BodyLimit
 from merchant_app.pages import install_pages
 from merchant_app.settings import Settings, load_settings, with_secrets
 from merchant_app.wiring import build_payments
@@ -60,4 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reconciliation_api.router)
     app.include_router(payments_api.router)
     app.include_router(switch_api.router)
+    # Outermost: an oversized body is refused before sessions, routes or parsers see it.
+    app.add_middleware(BodyLimit)
     return app

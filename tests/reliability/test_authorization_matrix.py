@@ -138,17 +138,17 @@ def _callers(world: World) -> dict[str, Caller]:
             connection.execute(by_id.values(token_hash=hash_token(token)))
     site.add_user("0933000001", Role.OFFICIAL)
     site.add_user("0933000002", Role.OPERATOR)
-    logins = {
+    logins: dict[str, tuple[str, str | None]] = {
         "vendor": (world.vendor_a.phone, TOKEN_A),
         "other_vendor": (world.vendor_b.phone, TOKEN_B),
         "official": ("0933000001", None),
         "operator": ("0933000002", OPERATOR_TOKEN),
     }
     callers = {"anonymous": Caller(site.client(), {})}
-    for role, (phone, token) in logins.items():
+    for role, (phone, bearer) in logins.items():
         client = site.client()
         login(client, phone)
-        callers[role] = Caller(client, {"Authorization": f"Bearer {token}"} if token else {})
+        callers[role] = Caller(client, {"Authorization": f"Bearer {bearer}"} if bearer else {})
     return callers
 
 
