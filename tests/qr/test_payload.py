@@ -11,6 +11,7 @@ Sources of the golden payloads:
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import pydantic
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 import qr
 from qr.crc import crc16, crc16_reference, crc_hex
+from qr.fastparse import parse_fast
 
 NAPAS_EXAMPLE = (
     "00020101021238540010A00000072701240006970436011010234567890208QRIBFTTA5303704"
@@ -229,7 +231,7 @@ def _fits(fields: dict[str, object]) -> bool:
     return True
 
 
-_FIELDS = st.builds(
+_FIELDS: st.SearchStrategy[dict[str, Any]] = st.builds(
     dict,
     bin=st.from_regex(r"\A[0-9]{6}\Z"),
     account=st.from_regex(r"\A[0-9A-Z]{1,19}\Z"),
@@ -285,7 +287,55 @@ def test_mutated_payload_raises_only_payload_error(code: qr.VietQR, at: int, ch:
     mutated = text[:at] + ch + text[at + 1 :]
     with contextlib.suppress(qr.PayloadError):
         assert qr.parse(mutated) == code or mutated != text
-    qr.parse_lenient(mutated)
+    report = qr.parse_lenient(mutated)
+    fast = parse_fast(mutated)
+    if fast is not None:  # the fast path never accepts what the full parser finds broken
+        assert not report.errors
+        assert_same_model(fast, report.code)
+
+
+@given(codes, st.integers(min_value=0, max_value=400), st.characters(max_codepoint=127))
+@settings(max_examples=400)
+def test_fast_path_rejects_what_the_full_parser_rejects(code: qr.VietQR, at: int, ch: str) -> None:
+    """An ASCII change with the CRC made right again: only the TLV and field rules can catch it."""
+    text = qr.build(code)
+    at %= len(text) - 4
+    body = text[:at] + ch + text[at + 1 : -4]
+    mutated = body + crc_hex(body)
+    fast = parse_fast(mutated)
+    report = qr.parse_lenient(mutated)
+    if fast is not None:
+        assert not report.errors
+        assert_same_model(fast, report.code)
+
+
+def assert_same_model(fast: qr.VietQR, full: qr.VietQR | None) -> None:
+    assert full is not None
+    assert fast == full
+    assert list(fast.__dict__.items()) == list(full.__dict__.items())
+    assert fast.model_fields_set == full.model_fields_set
+    assert hash(fast) == hash(full)
+
+
+@given(codes)
+@settings(max_examples=200)
+def test_fast_path_equals_the_full_parser(code: qr.VietQR) -> None:
+    text = qr.build(code)
+    fast = parse_fast(text)
+    if code.extra_tags or code.extra_additional or not text.isascii():
+        assert fast is None  # left to the full parser
+    else:  # every other code that build makes is read by the fast path
+        assert fast is not None
+        assert_same_model(fast, qr.parse_lenient(text).code)
+
+
+def test_fast_path_reads_the_typical_sticker_and_amount_codes() -> None:
+    for amount in (None, 25_000, 1_250_000):
+        code = qr.VietQR(bin="970405", account="0123456789", amount=amount, purpose="MP0001")
+        fast = parse_fast(qr.build(code))
+        assert fast == code
+        assert_same_model(fast, qr.parse_lenient(qr.build(code)).code)
+    assert parse_fast(NAPAS_EXAMPLE) == qr.parse_lenient(NAPAS_EXAMPLE).code
 
 
 def test_describe_has_the_contract_keys() -> None:
