@@ -17,12 +17,13 @@ from sqlalchemy import (
     Connection,
     Float,
     MetaData,
-    Select,
     String,
     Table,
     cast,
+    exists,
     func,
     select,
+    text,
 )
 
 from ledger.tables import transfers as ledger_transfers
@@ -147,6 +148,8 @@ def clean_set(connection: Connection, window: DayWindow, tol: Tolerance) -> Iter
                 ["ref", "day"], clean_refs(window, tol, connection.dialect.name)
             )
         )
+        # NOT EXISTS against it must plan as a hash anti-join: give PostgreSQL its size.
+        connection.execute(text(f"ANALYZE {table.name}"))
         yield table
     finally:
         table.drop(connection)
@@ -179,7 +182,7 @@ def load_day(connection: Connection, window: DayWindow, clean: Table) -> DayRows
             select(switch_messages, receiving_accounts.c.vendor_id)
             .join(receiving_accounts, payee)
             .where(switch_messages.c.created_at >= lo, switch_messages.c.created_at < hi)
-            .where(switch_messages.c.client_transfer_id.not_in(known))
+            .where(~exists().where(clean.c.ref == switch_messages.c.client_transfer_id))
         )
     ]
     lo_ns, hi_ns = ns_of(lo), ns_of(hi)
@@ -210,7 +213,7 @@ def load_day(connection: Connection, window: DayWindow, clean: Table) -> DayRows
             .where(
                 ledger_transfers.c.timestamp_ns >= lo_ns, ledger_transfers.c.timestamp_ns < hi_ns
             )
-            .where(ledger_transfers.c.reference.not_in(known))
+            .where(~exists().where(clean.c.ref == ledger_transfers.c.reference))
         )
     ]
     requests = _load_requests(connection, lo, hi)
@@ -227,7 +230,7 @@ def load_day(connection: Connection, window: DayWindow, clean: Table) -> DayRows
         window,
         switch,
         credit_rows,
-        _load_notifications(connection, lo, hi, known),
+        _load_notifications(connection, lo, hi, clean),
         requests,
         _load_unmatched(connection, lo, hi),
         frozenset(clean_paid),
@@ -235,7 +238,7 @@ def load_day(connection: Connection, window: DayWindow, clean: Table) -> DayRows
 
 
 def _load_notifications(
-    connection: Connection, lo: datetime, hi: datetime, known: Select[tuple[str]]
+    connection: Connection, lo: datetime, hi: datetime, clean: Table
 ) -> list[NotificationRow]:
     found = []
     query = (
@@ -248,7 +251,7 @@ def _load_notifications(
         )
         .join(credits, credits.c.id == events.c.credit_id)
         .where(credits.c.created_at >= lo, credits.c.created_at < hi)
-        .where(credits.c.client_transfer_id.not_in(known))
+        .where(~exists().where(clean.c.ref == credits.c.client_transfer_id))
     )
     for row in connection.execute(query):
         # A bank that notifies twice gives the vendor two deliveries of one event.
