@@ -12,10 +12,7 @@ import random
 
 from PIL import Image, ImageEnhance, ImageFilter
 
-from qr.render import render_png
-from qr.scan import (
-    scan,  # not `from qr import scan`: once qr.scan is imported, qr.scan is the module
-)
+from qr import render_png, scan
 
 STICKER_SCALE_PX = 6  # pixels per QR module in the rendered sticker
 MAX_TILT_DEG = 8.0
