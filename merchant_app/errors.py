@@ -8,6 +8,7 @@ may carry their own ``status_code`` and ``code`` attributes.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -54,7 +55,11 @@ async def _validation_handler(_request: Request, exc: RequestValidationError) ->
         where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
         problems.append(f"{where}: {item.get('msg', 'invalid')}")
     return JSONResponse(
-        {**error_body("invalid_request", "; ".join(problems)), "detail": exc.errors()[:10]},
+        # jsonable_encoder: an item's "input" may be bytes (a body sent as text/plain).
+        {
+            **error_body("invalid_request", "; ".join(problems)),
+            "detail": jsonable_encoder(exc.errors()[:10]),
+        },
         status_code=422,
     )
 

@@ -122,6 +122,9 @@ def create_commune(connection: Connection, district_id: int, name: str) -> int:
     name = _text("commune name", name, NAME_MAX_CHARS)
     if connection.scalar(select(districts.c.id).where(districts.c.id == district_id)) is None:
         raise NotFound(f"district {district_id} does not exist")
+    same = (communes.c.district_id == district_id) & (communes.c.name == name)
+    if connection.scalar(select(communes.c.id).where(same)) is not None:
+        raise Conflict(f"commune {name!r} already exists in district {district_id}")
     result = connection.execute(insert(communes).values(district_id=district_id, name=name))
     return _inserted_id(result)
 
@@ -134,6 +137,9 @@ def create_market(
         raise InvalidInput(f"stall_fee_dong {stall_fee_dong!r}: must be 0..{MAX_STALL_FEE_DONG}")
     if connection.scalar(select(communes.c.id).where(communes.c.id == commune_id)) is None:
         raise NotFound(f"commune {commune_id} does not exist")
+    same = (markets.c.commune_id == commune_id) & (markets.c.name == name)
+    if connection.scalar(select(markets.c.id).where(same)) is not None:
+        raise Conflict(f"market {name!r} already exists in commune {commune_id}")
     result = connection.execute(
         insert(markets).values(
             commune_id=commune_id,

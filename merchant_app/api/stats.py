@@ -20,6 +20,8 @@ from payments.stats.report import market_forecasts, read_adoption, refresh_all
 from payments.stats.sources import Level
 from payments.stats.sql import Period
 
+UNIT_ID_MAX = 2**63 - 1  # ids are signed 64-bit columns; larger is a 422, not a database error
+
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
 
 
@@ -35,7 +37,7 @@ def adoption(
     period: Period = Period.WEEK,
     first: Annotated[date | None, Query(alias="from")] = None,
     last: Annotated[date | None, Query(alias="to")] = None,
-    unit_id: int | None = None,
+    unit_id: Annotated[int | None, Query(ge=1, le=UNIT_ID_MAX)] = None,
 ) -> dict[str, object]:
     """Adoption rows of one level and period, with shares, averages and growth."""
     with engine.connect() as connection:
