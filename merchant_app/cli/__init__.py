@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 
 from merchant_app.cli import db as db_cli
@@ -58,13 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QRError as exc:  # bad input to a qr command (unreadable image, unprintable text)
         print_error(str(exc))
         return EXIT_USAGE
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print_error("aborted")
         return 1
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:
+        # typer vendors click: usage errors and bad option values arrive here, not as
+        # click.ClickException. One line naming the problem, exit 2, no traceback.
+        print_error(exc.format_message() if hasattr(exc, "format_message") else str(exc))
         return EXIT_USAGE
     return int(result) if isinstance(result, int) else 0
 

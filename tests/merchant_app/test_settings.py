@@ -88,3 +88,20 @@ def test_given_secret_is_not_replaced(tmp_path: Path) -> None:
 def test_config_error_names_setting() -> None:
     with pytest.raises(ConfigError, match="MARKETPAY_LOG_LEVEL"):
         load_settings(log_level="loud")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["serve", "--port", "abc"], "--port"),
+        (["no-such-command"], "No such command"),
+    ],
+)
+def test_cli_usage_errors_are_one_line_exit_2(
+    args: list[str], expected: str, tmp_path: Path
+) -> None:
+    result = _cli(args, {"MARKETPAY_DATA_DIR": str(tmp_path)}, tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert expected in result.stderr
