@@ -22,6 +22,19 @@ from payments.reconciliation.store import public_exception, stored_day, stored_r
 
 router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
 
+# Business days the service can hold. Outside, the UTC+7 day bounds overflow the database's
+# 64-bit timestamps (year 235 was a 500 before this check).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+
+
+def _check_days(*days: date) -> None:
+    for day in days:
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise HTTPException(
+                status_code=400, detail=f"day {day.isoformat()}: must be {FIRST_DAY}..{LAST_DAY}"
+            )
+
 
 @router.get("/runs")
 def runs(
@@ -31,6 +44,7 @@ def runs(
     last: Annotated[date, Query(alias="to")],
 ) -> dict[str, object]:
     """One summary per reconciled day of the range."""
+    _check_days(first, last)
     if last < first or (last - first).days + 1 > MAX_RANGE_DAYS:
         raise HTTPException(
             status_code=400, detail=f"range {first}..{last}: 1..{MAX_RANGE_DAYS} days, in order"
@@ -42,6 +56,7 @@ def runs(
 @router.get("/runs/{day}")
 def run_of_day(who: ViewerDep, engine: EngineDep, day: date) -> dict[str, object]:
     """One day's summary, exceptions and per-bank settlement checks."""
+    _check_days(day)
     with engine.connect() as connection:
         found = stored_day(connection, day)
     if found is None:
@@ -63,6 +78,7 @@ def run(
     last: Annotated[date | None, Query(alias="to")] = None,
 ) -> dict[str, object]:
     """Reconcile a day (or a range) now; re-running replaces the stored results."""
+    _check_days(first, last or first)
     try:
         summary = reconcile_range(engine, first, last or first, now=clock.now())
     except ReconciliationError as exc:

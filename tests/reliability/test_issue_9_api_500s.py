@@ -2,7 +2,8 @@
 
 - a JSON body sent as ``text/plain``: the validation handler could not serialize the bytes input;
 - a commune (or market) added twice: the unique constraint surfaced as an IntegrityError;
-- ``/api/v1/stats/adoption?unit_id=`` beyond 64 bits: OverflowError in the database driver.
+- ``/api/v1/stats/adoption?unit_id=`` beyond 64 bits: OverflowError in the database driver;
+- reconciling a day in year 235: its UTC+7 bounds overflowed the 64-bit timestamps.
 """
 
 from __future__ import annotations
@@ -70,3 +71,18 @@ def test_a_unit_id_beyond_64_bits_is_a_422(site: Site) -> None:
     response = client.get("/api/v1/stats/adoption", params={"unit_id": str(2**70)}, headers=AUTH)
     assert response.status_code == 422, response.text
     assert "unit_id" in response.json()["message"]
+
+
+def test_reconciling_a_day_in_year_235_is_a_400(site: Site) -> None:
+    client = _client(site)
+    for method, path in (
+        ("POST", "/api/v1/reconciliation/run"),
+        ("GET", "/api/v1/reconciliation/runs"),
+    ):
+        response = client.request(
+            method, path, params={"from": "0235-08-30", "to": "0235-08-30"}, headers=AUTH
+        )
+        assert response.status_code == 400, response.text
+        assert "0235-08-30" in response.json()["message"]
+    response = client.get("/api/v1/reconciliation/runs/0235-08-30", headers=AUTH)
+    assert response.status_code == 400, response.text
