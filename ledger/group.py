@@ -56,21 +56,26 @@ class GroupCommit:
         self._apply = apply
         self._write = write
         self._queue: deque[_Request] = deque()
-        self._changed = threading.Condition(threading.Lock())
+        lock = threading.Lock()
+        # Two conditions on one lock, so each wakes only the threads it concerns: callers
+        # waiting for their results, and a leader waiting for the queue to fill.
+        self._finished = threading.Condition(lock)
+        self._gathered = threading.Condition(lock)
         self._leading = False
         self._last_group_callers = 1
 
     @property
     def queued_callers(self) -> int:
         """Callers whose batch waits for a leader (not yet in a group)."""
-        with self._changed:
+        with self._finished:
             return len(self._queue)
 
     def submit(self, transfers: Sequence[Transfer]) -> list[TransferResult]:
         request = _Request(transfers)
-        with self._changed:
+        with self._finished:
             self._queue.append(request)
-            self._changed.notify_all()  # a gathering leader counts the queue again
+            if len(self._queue) >= self._last_group_callers:
+                self._gathered.notify()
         while not self._wait_or_lead(request):
             pass
         if request.error is not None:
@@ -80,9 +85,9 @@ class GroupCommit:
 
     def _wait_or_lead(self, request: _Request) -> bool:
         """Sleep until ``request`` is done or no one leads; lead one group then. True when done."""
-        with self._changed:
+        with self._finished:
             while self._leading and not request.done:
-                self._changed.wait()
+                self._finished.wait()
             if request.done:
                 return True
             self._leading = True
@@ -97,9 +102,9 @@ class GroupCommit:
                     other.error, other.done = exc, True
             raise
         finally:
-            with self._changed:
+            with self._finished:
                 self._leading = False
-                self._changed.notify_all()
+                self._finished.notify_all()
         return request.done
 
     def _gather(self) -> None:
@@ -109,10 +114,10 @@ class GroupCommit:
             left_s = deadline - time.monotonic()
             if left_s <= 0:
                 return
-            self._changed.wait(left_s)
+            self._gathered.wait(left_s)
 
     def _take(self) -> list[_Request]:
-        with self._changed:
+        with self._finished:
             group: list[_Request] = []
             size = 0
             while self._queue and (

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntFlag, StrEnum
 from types import MappingProxyType
+from typing import NamedTuple
 
 ID_MAX = 2**63 - 1  # ids are client-chosen, 1..ID_MAX (a signed 64-bit column)
 AMOUNT_MAX_DONG = 2**63 - 1  # every balance column is a signed 64-bit integer of đồng
@@ -154,8 +155,9 @@ class Transfer:
     metadata: Mapping[str, object] = field(default_factory=lambda: _EMPTY)
 
 
-@dataclass(frozen=True, slots=True)
-class Balances:
+class Balances(NamedTuple):
+    """An account's four balances (a named tuple: the batch hot path builds many)."""
+
     debits_pending: int = 0
     debits_posted: int = 0
     credits_pending: int = 0

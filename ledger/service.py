@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from ledger import store
 from ledger.batch import TransferState, run_accounts, run_transfers
 from ledger.group import GroupCommit
-from ledger.hashchain import canonical_encoding, chain_hash
+from ledger.hashchain import chain_hash, encode, metadata_json
 from ledger.model import (
     MAX_BATCH_ACCOUNTS,
     MAX_BATCH_TRANSFERS,
@@ -192,8 +192,10 @@ class Ledger(LedgerReads):
         existing = store.load_postings(conn, store.in_range(t.id for t in every))
         state = TransferState(dict(before), existing, pendings, now_ns)
         results = [run_transfers(batch, state) for batch in batches]
-        head = self._commit(conn, head, state.accepted, before, state.accounts, now_ns)
-        store.save_head(conn, head)
+        if state.accepted:
+            self._commit(conn, head, state.accepted, before, state.accounts, now_ns)
+        else:
+            store.save_head(conn, head)  # the expiry watermark moved
         return results
 
     def _commit(
@@ -205,11 +207,9 @@ class Ledger(LedgerReads):
         after: dict[int, AccountState],
         now_ns: int,
     ) -> store.Head:
-        if not accepted:
-            return head
+        """Write the accepted postings, their balance deltas and the new head; return it."""
         start = max(now_ns, head.last_timestamp_ns + 1)
         rows, last_hash = _chain_rows(accepted, start, head.last_hash)
-        store.insert_transfers(conn, rows)
         deltas = {}
         for account_id, new in after.items():
             old = before[account_id].balances
@@ -222,17 +222,18 @@ class Ledger(LedgerReads):
             )
             if any(delta):
                 deltas[account_id] = delta
-        store.apply_deltas(conn, deltas)
         expiries = [row[10] for row in rows if row[10] is not None]
         if head.next_expiry_ns is not None:
             expiries.append(head.next_expiry_ns)
-        return replace(
+        head = replace(
             head,
             next_expiry_ns=min(expiries) if expiries else None,
             last_timestamp_ns=start + len(accepted) - 1,
             last_hash=last_hash,
             transfer_count=head.transfer_count + len(accepted),
         )
+        store.write_transfers(conn, rows, deltas, head)
+        return head
 
     # -- pending expiry -------------------------------------------------------------------
 
@@ -268,8 +269,7 @@ class Ledger(LedgerReads):
 
 
 def _expiry(pending: Posting) -> Posting:
-    return replace(
-        pending,
+    return pending._replace(
         id=-pending.id,
         flags=int(TransferFlags.VOID_PENDING_TRANSFER),
         pending_id=pending.id,
@@ -285,26 +285,17 @@ def _expiry(pending: Posting) -> Posting:
 def _chain_rows(
     accepted: list[Posting], start_ns: int, prev_hash: str
 ) -> tuple[list[tuple[Any, ...]], str]:
-    """Rows for ``store.insert_transfers``, each hashed onto the one before it."""
+    """Rows for ``store.write_transfers``, each hashed onto the one before it."""
     rows = []
-    for offset, p in enumerate(accepted):
-        ts = start_ns + offset
-        metadata = dict(p.metadata)
-        encoding = canonical_encoding(
-            id=p.id,
-            debit_account_id=p.debit_account_id,
-            credit_account_id=p.credit_account_id,
-            amount_dong=p.amount_dong,
-            pending_id=p.pending_id,
-            timeout_s=p.timeout_s,
-            flags=p.flags,
-            reference=p.reference,
-            memo=p.memo,
-            metadata=metadata,
-            timestamp_ns=ts,
-        )
+    ts = start_ns
+    for p in accepted:
+        meta = p.metadata
+        encoding = encode(
+            p.id, p.debit_account_id, p.credit_account_id, p.amount_dong, p.pending_id or 0,
+            p.timeout_s, p.flags, p.reference, p.memo, metadata_json(meta), ts,
+        )  # fmt: skip
         digest = chain_hash(prev_hash, encoding)
-        stored_metadata = json.dumps(metadata, ensure_ascii=False) if metadata else "{}"
+        stored_metadata = json.dumps(dict(meta), ensure_ascii=False) if meta else "{}"
         rows.append(
             (
                 p.id, p.debit_account_id, p.credit_account_id, p.amount_dong,
@@ -313,4 +304,5 @@ def _chain_rows(
             )
         )  # fmt: skip
         prev_hash = digest
+        ts += 1
     return rows, prev_hash

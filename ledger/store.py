@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, exists, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from ledger.model import (
@@ -33,6 +33,8 @@ _POST = int(TransferFlags.POST_PENDING_TRANSFER)
 _VOID = int(TransferFlags.VOID_PENDING_TRANSFER)
 # Ids are bound in chunks so a batch of 8000 stays under every driver's parameter limit.
 IN_CHUNK = 900
+# Rows in one multi-row statement on PostgreSQL: 15 parameters a row stays under its 65,535.
+PG_ROWS_PER_STATEMENT = 1000
 ID_LIMIT = 2**63  # ids (and expiry ids, negated) fit a signed 64-bit column
 
 
@@ -63,18 +65,25 @@ class Head:
     next_expiry_ns: int | None
 
 
+_HEAD_COLUMNS = "last_timestamp_ns, last_hash, transfer_count, expired_through_ns, next_expiry_ns"
+
+
+def _mark(conn: Connection) -> str:
+    return _PLACEHOLDER[conn.dialect.paramstyle]
+
+
 def lock_head(conn: Connection) -> Head:
-    """Read the chain head, locking it on PostgreSQL: the writers' one serialization point."""
-    row = conn.execute(select(head).where(head.c.id == HEAD_ID).with_for_update()).first()
+    """Read the chain head, locking it on PostgreSQL: the writers' one serialization point.
+
+    This and the other hot-path statements below (save_head, load_account_states,
+    write_transfers) are driver-level SQL: each runs once per batch, and for single-transfer
+    calls SQLAlchemy's per-statement work was a visible part of the call."""
+    lock = " FOR UPDATE" if conn.dialect.name == "postgresql" else ""
+    sql = f"SELECT {_HEAD_COLUMNS} FROM ledger_head WHERE id = {HEAD_ID}{lock}"
+    row = conn.exec_driver_sql(sql).first()
     if row is None:
         raise LedgerError("ledger_head row is missing: run `marketpay db upgrade`")
-    return Head(
-        row.last_timestamp_ns,
-        row.last_hash,
-        row.transfer_count,
-        row.expired_through_ns,
-        row.next_expiry_ns,
-    )
+    return Head(*row)
 
 
 def read_head(conn: Connection) -> Head:
@@ -90,18 +99,23 @@ def read_head(conn: Connection) -> Head:
     )
 
 
-def save_head(conn: Connection, state: Head) -> None:
-    conn.execute(
-        update(head)
-        .where(head.c.id == HEAD_ID)
-        .values(
-            last_timestamp_ns=state.last_timestamp_ns,
-            last_hash=state.last_hash,
-            transfer_count=state.transfer_count,
-            expired_through_ns=state.expired_through_ns,
-            next_expiry_ns=state.next_expiry_ns,
-        )
+def _head_update_sql(mark: str) -> str:
+    assignments = ", ".join(f"{column} = {mark}" for column in _HEAD_COLUMNS.split(", "))
+    return f"UPDATE ledger_head SET {assignments} WHERE id = {HEAD_ID}"
+
+
+def _head_params(state: Head) -> tuple[Any, ...]:
+    return (
+        state.last_timestamp_ns,
+        state.last_hash,
+        state.transfer_count,
+        state.expired_through_ns,
+        state.next_expiry_ns,
     )
+
+
+def save_head(conn: Connection, state: Head) -> None:
+    conn.exec_driver_sql(_head_update_sql(_mark(conn)), _head_params(state))
 
 
 def in_range(ids: Iterable[int | None]) -> set[int]:
@@ -120,11 +134,16 @@ def _balances(row: Any) -> Balances:
 
 
 def load_account_states(conn: Connection, ids: Iterable[int]) -> dict[int, AccountState]:
-    cols = [accounts.c[name] for name in ("id", "currency", "flags", *Balances.__slots__)]
+    mark = _mark(conn)
     found: dict[int, AccountState] = {}
     for chunk in chunks(ids):
-        for row in conn.execute(select(*cols).where(accounts.c.id.in_(chunk))):
-            found[row.id] = AccountState(row.id, row.currency, row.flags, _balances(row))
+        marks = ", ".join([mark] * len(chunk))
+        sql = (
+            "SELECT id, currency, flags, debits_pending, debits_posted, credits_pending, "
+            f"credits_posted FROM ledger_accounts WHERE id IN ({marks})"
+        )
+        for a_id, currency, flags, *balances in conn.exec_driver_sql(sql, tuple(chunk)):
+            found[a_id] = AccountState(a_id, currency, flags, Balances(*balances))
     return found
 
 
@@ -148,10 +167,10 @@ def _posting(row: Any) -> Posting:
 def load_postings(conn: Connection, ids: Iterable[int]) -> dict[int, Posting]:
     """Stored transfers with these ids (the idempotency lookup: usually finds none).
 
-    Driver-level SQL, like insert_transfers: SQLAlchemy's expanding IN cost more per id than
+    Driver-level SQL, like write_transfers: SQLAlchemy's expanding IN cost more per id than
     the lookup itself."""
     found: dict[int, Posting] = {}
-    mark = _PLACEHOLDER[conn.dialect.paramstyle]
+    mark = _mark(conn)
     columns = ", ".join(TRANSFER_COLUMNS)
     for chunk in chunks(ids):
         marks = ", ".join([mark] * len(chunk))
@@ -213,37 +232,81 @@ def next_expiry(conn: Connection, after_ns: int) -> int | None:
     return int(value) if value is not None else None
 
 
-def insert_transfers(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Append transfer rows (tuples in TRANSFER_COLUMNS order; metadata as JSON text).
+def write_transfers(
+    conn: Connection,
+    rows: list[tuple[Any, ...]],
+    deltas: Mapping[int, tuple[int, int, int, int]],
+    state: Head,
+) -> None:
+    """Append transfer rows (tuples in TRANSFER_COLUMNS order; metadata as JSON text), add the
+    balance deltas and save the head.
 
-    The hot path: a driver-level executemany skips SQLAlchemy's per-row parameter processing,
-    which cost more than the insert itself for batches of thousands."""
-    if not rows:
+    The hot path, at driver level (SQLAlchemy's per-row parameter processing cost more than
+    the insert itself for batches of thousands). sqlite3 runs in-process, so executemany it
+    is. On PostgreSQL every statement is a round trip under the head lock, so a group of up to
+    PG_ROWS_PER_STATEMENT rows is ONE statement: data-modifying CTEs for the insert and the
+    balance update, then the head update (the triggers fire as for separate statements)."""
+    m = _mark(conn)
+    if conn.dialect.name != "postgresql":
+        if rows:
+            conn.exec_driver_sql(_insert_sql(m, 1), rows)
+        if deltas:
+            conn.exec_driver_sql(_SQLITE_DELTA.replace("?", m), _delta_params(deltas))
+        save_head(conn, state)
         return
-    mark = _PLACEHOLDER[conn.dialect.paramstyle]
-    columns = ", ".join(TRANSFER_COLUMNS)
-    values = ", ".join([mark] * len(TRANSFER_COLUMNS))
-    conn.exec_driver_sql(f"INSERT INTO ledger_transfers ({columns}) VALUES ({values})", rows)
-
-
-_DELTA = update(accounts).where(accounts.c.id == bindparam("account_id"))
-
-
-def apply_deltas(conn: Connection, deltas: Mapping[int, tuple[int, int, int, int]]) -> None:
-    """Add (debits_pending, debits_posted, credits_pending, credits_posted) deltas atomically."""
-    if not deltas:
+    params = _delta_params(deltas)
+    if len(rows) > PG_ROWS_PER_STATEMENT or len(params) > PG_ROWS_PER_STATEMENT:
+        for start in range(0, len(rows), PG_ROWS_PER_STATEMENT):
+            chunk = rows[start : start + PG_ROWS_PER_STATEMENT]
+            conn.exec_driver_sql(_insert_sql(m, len(chunk)), _flat(chunk))
+        for start in range(0, len(params), PG_ROWS_PER_STATEMENT):
+            chunk = params[start : start + PG_ROWS_PER_STATEMENT]
+            conn.exec_driver_sql(_pg_delta_sql(m, len(chunk)), _flat(chunk))
+        save_head(conn, state)
         return
-    statement = _DELTA.values(
-        debits_pending=accounts.c.debits_pending + bindparam("d_dp"),
-        debits_posted=accounts.c.debits_posted + bindparam("d_dpo"),
-        credits_pending=accounts.c.credits_pending + bindparam("d_cp"),
-        credits_posted=accounts.c.credits_posted + bindparam("d_cpo"),
+    parts = []
+    if rows:
+        parts.append(f"t AS ({_insert_sql(m, len(rows))})")
+    if params:
+        parts.append(f"a AS ({_pg_delta_sql(m, len(params))})")
+    with_clause = f"WITH {', '.join(parts)} " if parts else ""
+    conn.exec_driver_sql(
+        with_clause + _head_update_sql(m), (*_flat(rows), *_flat(params), *_head_params(state))
     )
-    params = [
-        {"account_id": key, "d_dp": d[0], "d_dpo": d[1], "d_cp": d[2], "d_cpo": d[3]}
-        for key, d in sorted(deltas.items())
-    ]
-    conn.execute(statement, params)
+
+
+_SQLITE_DELTA = (
+    "UPDATE ledger_accounts SET debits_pending = debits_pending + ?, "
+    "debits_posted = debits_posted + ?, credits_pending = credits_pending + ?, "
+    "credits_posted = credits_posted + ? WHERE id = ?"
+)
+
+
+def _delta_params(deltas: Mapping[int, tuple[int, int, int, int]]) -> list[tuple[int, ...]]:
+    # In account id order, so row locks are always taken in one order.
+    return [(*d, key) for key, d in sorted(deltas.items())]
+
+
+def _flat(rows: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
+    return tuple(value for row in rows for value in row)
+
+
+def _insert_sql(mark: str, row_count: int) -> str:
+    one_row = f"({', '.join([mark] * len(TRANSFER_COLUMNS))})"
+    columns = ", ".join(TRANSFER_COLUMNS)
+    values = ", ".join([one_row] * row_count)
+    return f"INSERT INTO ledger_transfers ({columns}) VALUES {values}"
+
+
+def _pg_delta_sql(mark: str, row_count: int) -> str:
+    one_row = f"({', '.join([f'{mark}::bigint'] * 5)})"
+    return (
+        "UPDATE ledger_accounts AS la SET debits_pending = la.debits_pending + d.dp, "
+        "debits_posted = la.debits_posted + d.dpo, credits_pending = la.credits_pending + d.cp, "
+        "credits_posted = la.credits_posted + d.cpo "
+        f"FROM (VALUES {', '.join([one_row] * row_count)}) AS d(dp, dpo, cp, cpo, id) "
+        "WHERE la.id = d.id"
+    )
 
 
 def load_accounts(conn: Connection, ids: Iterable[int]) -> dict[int, Account]:

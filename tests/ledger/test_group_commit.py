@@ -150,7 +150,7 @@ def test_concurrent_single_transfer_callers_share_one_pass(db: Engine, clock: Te
     event.listen(db, "commit", count_commit)
 
     def count_inserts(*args: object) -> None:
-        if str(args[2]).startswith("INSERT INTO ledger_transfers"):
+        if "INSERT INTO ledger_transfers" in str(args[2]):
             inserts.append(str(args[2]))
 
     event.listen(db, "before_cursor_execute", count_inserts)
