@@ -29,8 +29,13 @@ SMALL_SIDE_PX = 500  # below this, upscaling helps zbar find the finder patterns
 TILT_DEGREES = (12.0, -12.0, 25.0, -25.0)
 PROBE_SIDE_PX = 200  # the sticker card is located on a copy this wide
 CARD_BRIGHT_FRACTION = 0.2  # share of the picture taken as "bright" when looking for the card
+# Retries with more of the picture counted as bright, for a card half in shadow: once keeping
+# only the largest connected pale patch (the card, not pale clutter), once keeping every one.
+CARD_RETRY_FRACTIONS = ((0.5, True), (0.4, False))
 CARD_MAX_SATURATION = 45  # paper is pale; market backgrounds are colourful
 MIN_CARD_SIDE_PX = 40
+LOCAL_BLOCK_FRACTIONS = (1 / 40, 1 / 25)  # neighbourhood radius, of the image's long side
+LOCAL_OFFSETS = (8, 5)  # grey levels darker than the neighbourhood that count as dark
 
 Step = Callable[[Image.Image], Image.Image]
 
@@ -75,11 +80,19 @@ def _equalize(image: Image.Image) -> Image.Image:
 def _local_threshold(image: Image.Image) -> Image.Image:
     """Adaptive-ish threshold: compare each pixel with its neighbourhood mean, which removes
     shadow gradients and uneven light that defeat a global threshold."""
-    gray = _fit(image)
-    radius = max(8, max(gray.size) // 40)
+    return _threshold(_fit(image), LOCAL_BLOCK_FRACTIONS[0], LOCAL_OFFSETS[0])
+
+
+def _local_threshold_wide(image: Image.Image) -> Image.Image:
+    """The same with a wider neighbourhood and a smaller margin: faint, blurred modules."""
+    return _threshold(_fit(image), LOCAL_BLOCK_FRACTIONS[1], LOCAL_OFFSETS[1])
+
+
+def _threshold(gray: Image.Image, block_fraction: float, offset: int) -> Image.Image:
+    radius = max(8, int(max(gray.size) * block_fraction))
     background = gray.filter(ImageFilter.BoxBlur(radius))
     diff = ImageChops.subtract(background, gray, scale=1.0, offset=0)
-    return diff.point(lambda v: 0 if v > 8 else 255)
+    return diff.point(lambda v: 0 if v > offset else 255)
 
 
 def _sharpen(image: Image.Image) -> Image.Image:
@@ -99,16 +112,15 @@ def _upscale(image: Image.Image) -> Image.Image:
     return gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)
 
 
-def _card_corners(image: Image.Image) -> list[tuple[int, int]] | None:
-    """Corners (UL, LL, LR, UR) of the sticker card in a probe-sized copy: the pale (low
-    saturation) and bright pixels, the brightest ``CARD_BRIGHT_FRACTION`` of the picture."""
+def _card_mask(image: Image.Image, fraction: float) -> Image.Image:
+    """Pale (low saturation) pixels among the brightest ``fraction`` of a probe-sized copy."""
     probe = image.convert("RGB").resize(
         (PROBE_SIDE_PX, max(1, PROBE_SIDE_PX * image.height // image.width)), Image.Resampling.BOX
     )
     _, saturation, value = probe.convert("HSV").split()
     value = ImageOps.autocontrast(value, cutoff=1)
     histogram = value.histogram()
-    wanted, seen, threshold = sum(histogram) * CARD_BRIGHT_FRACTION, 0, 255
+    wanted, seen, threshold = sum(histogram) * fraction, 0, 255
     for level in range(255, -1, -1):
         seen += histogram[level]
         if seen >= wanted:
@@ -116,24 +128,72 @@ def _card_corners(image: Image.Image) -> list[tuple[int, int]] | None:
             break
     bright = value.point(lambda v: 255 if v >= threshold else 0)
     pale = saturation.point(lambda v: 255 if v < CARD_MAX_SATURATION else 0)
-    mask = ImageChops.multiply(bright, pale).filter(ImageFilter.MinFilter(3)).tobytes()
-    width = probe.width
-    extremes: list[tuple[int, tuple[int, int]]] = [(1 << 30, (0, 0)), (1 << 30, (0, 0))] * 2
-    for index, on in enumerate(mask):
-        if on:
-            x, y = index % width, index // width
-            for slot, key in enumerate((x + y, x - y, -(x + y), -(x - y))):
-                if key < extremes[slot][0]:
-                    extremes[slot] = (key, (x, y))
-    if extremes[0][0] == 1 << 30:
+    return ImageChops.multiply(bright, pale).filter(ImageFilter.MinFilter(3))
+
+
+def _largest_patch(mask: bytes, width: int) -> list[int]:
+    """Indices of the largest 4-connected patch of set pixels (flood fill, bounded by the
+    probe's ~30,000 pixels)."""
+    left = bytearray(mask)
+    best: list[int] = []
+    total = len(left)
+    for start in range(total):
+        if not left[start]:
+            continue
+        patch, k = [start], 0
+        left[start] = 0
+        while k < len(patch):
+            here = patch[k]
+            k += 1
+            x = here % width
+            for there in (
+                here - 1 if x else -1,
+                here + 1 if x < width - 1 else -1,
+                here - width,
+                here + width,
+            ):
+                if 0 <= there < total and left[there]:
+                    left[there] = 0
+                    patch.append(there)
+        if len(patch) > len(best):
+            best = patch
+    return best
+
+
+def _card_corners(
+    image: Image.Image, fraction: float = CARD_BRIGHT_FRACTION, largest: bool = False
+) -> list[tuple[int, int]] | None:
+    """Corners (UL, LL, LR, UR) of the sticker card in the probe-sized copy: the extreme
+    points of the pale, bright pixels (of their largest patch when ``largest``)."""
+    mask = _card_mask(image, fraction)
+    width = mask.width
+    data = mask.tobytes()
+    pixels = _largest_patch(data, width) if largest else [i for i, on in enumerate(data) if on]
+    if not pixels:
         return None
+    extremes: list[tuple[int, tuple[int, int]]] = [(1 << 30, (0, 0))] * 4
+    for index in pixels:
+        x, y = index % width, index // width
+        for slot, key in enumerate((x + y, x - y, -(x + y), -(x - y))):
+            if key < extremes[slot][0]:
+                extremes[slot] = (key, (x, y))
     ul, ll, lr, ur = (extremes[i][1] for i in (0, 1, 2, 3))
     return [ul, ll, lr, ur]
 
 
 def _unwarp(image: Image.Image) -> Image.Image:
     """Perspective attempt: map the sticker card's four corners back to a rectangle."""
-    corners = _card_corners(image)
+    return _flatten(image, _card_corners(image))
+
+
+def _unwarp_retry(fraction: float, largest: bool) -> Step:
+    def unwarp(image: Image.Image) -> Image.Image:
+        return _flatten(image, _card_corners(image, fraction, largest))
+
+    return unwarp
+
+
+def _flatten(image: Image.Image, corners: list[tuple[int, int]] | None) -> Image.Image:
     gray = _gray(image)
     if corners is None:
         return gray
@@ -159,7 +219,12 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("gray", _fit),
     ("autocontrast", _autocontrast),
     ("unwarp", _unwarp),
+    *(
+        (f"unwarp_{fraction:.1f}{'_patch' if largest else ''}", _unwarp_retry(fraction, largest))
+        for fraction, largest in CARD_RETRY_FRACTIONS
+    ),
     ("local_threshold", _local_threshold),
+    ("local_threshold_wide", _local_threshold_wide),
     ("sharpen", _sharpen),
     ("equalize", _equalize),
     ("downscale", _downscale),

@@ -108,11 +108,11 @@ def test_a6_sticker_page_scans_back_and_prints_vietnamese(tmp_path: Path) -> Non
 def test_sheet_pages_each_scan_back_to_their_payloads(tmp_path: Path) -> None:
     infos = [info_for(f"10000000{i:02d}", name=f"Sạp số {i}") for i in range(6)]
     pdf = qr.sticker_sheet_pdf(infos)
-    pages, size, _ = pdf_info(pdf, tmp_path)
-    assert pages == 2
+    page_count, size, _ = pdf_info(pdf, tmp_path)
+    assert page_count == 2
     assert "(A4)" in size
-    pages = pdf_pages_decoded(pdf, tmp_path)
-    assert pages == [sorted(i.payload for i in infos[:4]), sorted(i.payload for i in infos[4:])]
+    decoded = pdf_pages_decoded(pdf, tmp_path)
+    assert decoded == [sorted(i.payload for i in infos[:4]), sorted(i.payload for i in infos[4:])]
 
 
 def test_sheet_limits_and_masking() -> None:

@@ -1,4 +1,5 @@
-"""Scanning: limits give ScanError; phone-photo corpus (moderate severity) decodes >= 97%."""
+"""Scanning: limits give ScanError; phone-photo corpus (moderate severity, two seeds) decodes
+>= 97% with no wrong payload."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import struct
 import sys
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -18,7 +20,7 @@ from qr.scan import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 PAYLOAD = qr.build(qr.VietQR(bin="970418", account="21410000123456", amount=35_000))
 
 
-def load_corpus():  # type: ignore[no-untyped-def]
+def load_corpus() -> Any:  # bench/photo_corpus.py is a script, not a package module
     path = Path(__file__).parents[2] / "bench" / "photo_corpus.py"
     spec = importlib.util.spec_from_file_location("photo_corpus", path)
     assert spec is not None
@@ -93,15 +95,23 @@ def test_missing_file_is_a_scan_error(tmp_path: Path) -> None:
         qr.scan(tmp_path / "nope.png")
 
 
+CORPUS_SEEDS = (2026, 7)  # the benchmark's seed and one more (docs/BENCHMARKS.md has five)
+PHOTOS_PER_SEED = 30
+
+
 def test_moderate_phone_photos_decode_at_97_percent_and_never_wrong() -> None:
     corpus = load_corpus()
-    # The benchmark's seed. Other seeds sit at 94-96% (docs/BENCHMARKS.md): the goal is met on
-    # this sample, not with margin, so a regression in the fallbacks shows up here first.
-    photos = list(corpus.photos("moderate", 30, seed=2026))
-    found = wrong = 0
-    for photo in photos:
-        payloads = qr.scan(photo.jpeg)
-        found += photo.payload in payloads
-        wrong += sum(p != photo.payload for p in payloads)
+    found = wrong = total = 0
+    steps: set[str | None] = set()
+    for seed in CORPUS_SEEDS:
+        for photo in corpus.photos("moderate", PHOTOS_PER_SEED, seed=seed):
+            report = qr.scan_report(photo.jpeg)
+            found += photo.payload in report.payloads
+            wrong += sum(p != photo.payload for p in report.payloads)
+            total += 1
+            steps.add(report.step)
     assert wrong == 0
-    assert found / len(photos) >= 0.97
+    assert found / total >= 0.97
+    # A card half in shadow is found again by the retry that keeps the largest pale patch
+    # (seed 7, photo 29); the plain pass and the first unwarp read most of the others.
+    assert {"plain", "unwarp", "unwarp_0.5_patch"} <= steps
