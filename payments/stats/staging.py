@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     func,
     select,
+    text,
 )
 
 from payments.stats.sources import Sources
@@ -101,6 +102,10 @@ def staged(
         table.create(connection)
     try:
         _fill(connection, stage, sources, dialect, lo, hi)
+        # Autovacuum never sees TEMPORARY tables: without statistics PostgreSQL plans the
+        # twelve summaries over them blind.
+        for table in created:
+            connection.execute(text(f"ANALYZE {table.name}"))
         yield stage
     finally:
         for table in reversed(created):
