@@ -203,12 +203,13 @@ def refresh_all(
 ) -> int:
     """Refresh the summary for ``first``..``last`` (default: every day with activity)."""
     with engine.begin() as connection:
-        span = activity_range(connection)
-        if span is None and (first is None or last is None):
-            raise StatsInputError("no payment activity recorded yet: nothing to summarize")
-        lo = first if first is not None else span[0]  # type: ignore[index]
-        hi = last if last is not None else span[1]  # type: ignore[index]
-        return refresh(connection, lo, hi, sources=payments_sources(cash), now=now)
+        if first is None or last is None:
+            span = activity_range(connection)
+            if span is None:
+                raise StatsInputError("no payment activity recorded yet: nothing to summarize")
+            first = span[0] if first is None else first
+            last = span[1] if last is None else last
+        return refresh(connection, first, last, sources=payments_sources(cash), now=now)
 
 
 def market_forecasts(connection: Connection, *, target: date) -> list[MarketForecast]:
