@@ -105,3 +105,12 @@ def test_unknown_days_and_bad_dates(site: Site) -> None:
     no_data = client.post("/api/v1/reconciliation/run?from=2026-07-01", headers=OPERATOR)
     assert no_data.status_code == 404
     assert "no payment records" in no_data.json()["message"]
+
+
+def test_refreshing_an_empty_database_is_a_clear_400(site: Site) -> None:
+    response = site.client().post("/api/v1/stats/refresh", headers=OPERATOR)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "http_error",
+        "message": "no payment activity recorded yet: nothing to summarize",
+    }
