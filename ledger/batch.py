@@ -60,14 +60,13 @@ class TransferState:
     _in_chain: bool = False  # undo is logged only inside a linked chain
 
     def _set(self, table: dict[int, object], key: int, value: object) -> None:
-        old = table.get(key, _MISSING)
+        if self._in_chain:
+            old = table.get(key, _MISSING)
+            if old is _MISSING:
+                self._undo.append(lambda: table.pop(key))
+            else:
+                self._undo.append(lambda: table.__setitem__(key, old))
         table[key] = value
-        if not self._in_chain:
-            return
-        if old is _MISSING:
-            self._undo.append(lambda: table.pop(key))
-        else:
-            self._undo.append(lambda: table.__setitem__(key, old))
 
     def decide(self, transfer: Transfer) -> TransferResult:
         debit_id, credit_id = transfer.debit_account_id, transfer.credit_account_id
