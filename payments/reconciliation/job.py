@@ -235,9 +235,8 @@ def _ledger_nets(connection: Connection, window: DayWindow) -> dict[int, int]:
 def _check_settlement(
     connection: Connection, day: date, window: DayWindow, settlement_dir: Path | None
 ) -> list[BankSettlement]:
-    switch_nets = {
-        p.bank_bin: p.net_position_dong for p in settlement_for_day(connection, day).positions
-    }
+    settlement = settlement_for_day(connection, day)
+    switch_nets = {p.bank_bin: p.net_position_dong for p in settlement.positions}
     ledger_nets = _ledger_nets(connection, window)
     checks = []
     for bank_bin, account_id in connection.execute(
@@ -257,6 +256,9 @@ def _check_settlement(
                 ledger_net_dong=ledger_nets.get(account_id, 0),
                 file_net=file_net,
                 file_problem=problem,
+                switch_refs=frozenset(
+                    line.switch_ref for line in settlement.lines.get(bank_bin, [])
+                ),
             )
         )
     return checks

@@ -105,8 +105,10 @@ def check_bank(
     ledger_net_dong: int,
     file_net: FileNet | None,
     file_problem: str | None,
+    switch_refs: frozenset[str] = frozenset(),
 ) -> BankSettlement:
-    """Compare one bank's three figures; ``file_problem`` is set when its file was corrupt."""
+    """Compare one bank's three figures, and the file's lines with the switch's transfers;
+    ``file_problem`` is set when its file was corrupt."""
     if file_problem is not None:
         status, problem = SettlementStatus.CORRUPT_FILE, file_problem
     elif switch_net_dong != ledger_net_dong:
@@ -115,6 +117,12 @@ def check_bank(
     elif file_net is not None and file_net.net_dong != switch_net_dong:
         status = SettlementStatus.MISMATCH
         problem = f"file net {file_net.net_dong} đồng, switch net {switch_net_dong} đồng"
+    elif file_net is not None and file_net.refs != switch_refs:
+        status = SettlementStatus.MISMATCH
+        problem = (
+            f"file lists {len(file_net.refs - switch_refs)} transfer(s) the switch did not "
+            f"complete and misses {len(switch_refs - file_net.refs)} it did"
+        )
     elif file_net is None:
         status, problem = SettlementStatus.NO_FILE, ""
     else:

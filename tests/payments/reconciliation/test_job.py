@@ -154,3 +154,23 @@ def test_the_fault_log_is_not_empty_under_realistic_rates(recon_db: Engine) -> N
     with recon_db.connect() as connection:
         assert connection.execute(select(func.count()).select_from(fault_log)).scalar_one() > 0
     assert month.faults > 0
+
+
+def test_a_settlement_file_naming_another_transfer_is_a_mismatch_even_if_nets_agree(
+    recon_db: Engine, tmp_path: Path
+) -> None:
+    from payments.faults import FaultRates
+
+    build_month(recon_db, days=1, rates=FaultRates({}), settlement_dir=tmp_path)
+    path = tmp_path / f"settlement_{FIRST_DAY.isoformat()}_970405.csv"
+    header, first, *rest = path.read_text(encoding="utf-8").splitlines()
+    fields = first.split(",")
+    fields[2] = "970405:0000000000:not-a-transfer"  # same amount and direction: net unchanged
+    path.write_text("\n".join([header, ",".join(fields), *rest]) + "\n", encoding="utf-8")
+    result = reconcile_day(recon_db, FIRST_DAY, now=NOW, settlement_dir=tmp_path)
+    by_bank = {check.bank_bin: check for check in result.settlement}
+    assert by_bank["970405"].status is SettlementStatus.MISMATCH
+    assert by_bank["970405"].file_net_dong == by_bank["970405"].switch_net_dong
+    assert (
+        "lists 1 transfer(s) the switch did not complete and misses 1" in by_bank["970405"].problem
+    )
