@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SIM_DAYS ?= 60
 
-.PHONY: setup system-deps run test lint bench clean
+.PHONY: setup system-deps run test lint bench reliability clean
 
 setup: system-deps $(STAMP)
 
@@ -35,6 +35,14 @@ lint: setup
 test: lint
 	@scripts/ensure-postgres.sh
 	$(BIN)/pytest
+
+# The long crash/fault/load/fuzz runs (a few tens of minutes); figures go to var/reliability/ and
+# docs/RELIABILITY.md. `make test` runs the short version of the same tests.
+reliability: setup
+	@scripts/ensure-postgres.sh
+	rm -rf var/reliability
+	MARKETPAY_RELIABILITY=long MARKETPAY_RELIABILITY_OUT=var/reliability $(BIN)/pytest tests/reliability -q
+	$(BIN)/pip-audit --progress-spinner off
 
 bench: setup
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -15,9 +15,10 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from ledger.tables import AccountRow, TransferRow
+from payments.errors import WebhookRejected
 from payments.ratelimit import INQUIRY_BURST
 from payments.tables import districts, vendors
-from payments.webhooks import WEBHOOK_TOLERANCE_S, WebhookRejected, signed_headers, verify_webhook
+from payments.webhooks import WEBHOOK_TOLERANCE_S, signed_headers, verify_webhook
 from tests.merchant_app.pages.site import Site, csrf_of, login
 from tests.merchant_app.pages.world import World
 from tests.reliability.support import record
