@@ -8,9 +8,9 @@ app's one error shape, ``{"error": "body_too_large", "message": ...}``. The larg
 is a photo for ``/api/v1/qr/scan`` (``qr.scan.MAX_IMAGE_BYTES``) plus multipart framing; a full
 ledger batch of 8,000 transfers is about 2 MB of JSON.
 
-Headers over ``REQUEST_HEADERS_MAX_BYTES`` get 431. uvicorn's default parser (httptools) has no
-header bound of its own, so a huge header is still read into memory before this check; see
-docs/RELIABILITY.md (open finding).
+Headers over ``REQUEST_HEADERS_MAX_BYTES`` get 431 here. uvicorn's h11 parser refuses an
+incomplete head over 16 KiB, but a head that arrives whole in one socket read (100 KiB on
+loopback did) reaches the app; this check answers it in the app's error shape.
 """
 
 from __future__ import annotations
