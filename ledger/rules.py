@@ -38,6 +38,7 @@ _BAL_DEBIT, _BAL_CREDIT = 16, 32
 _DMNEC, _CMNED = 2, 4
 NS_PER_S = 1_000_000_000
 _POST_OR_VOID = _POST | _VOID
+_TWO_PHASE = _PENDING | _POST | _VOID
 _BALANCING = _BAL_DEBIT | _BAL_CREDIT
 
 
@@ -324,20 +325,11 @@ def _posting(
 ) -> Posting:
     assert amount > 0, "an accepted transfer moves money"
     assert debit_id != credit_id, "double entry needs two accounts"
+    # Positional, in field order (keywords cost a named tuple twice as much to build).
     return Posting(
-        id=t.id,
-        debit_account_id=debit_id,
-        credit_account_id=credit_id,
-        amount_dong=amount,
-        flags=flags & ~_LINKED,
-        pending_id=t.pending_id or None,
-        pending_amount_dong=pending_amount,
-        timeout_s=t.timeout_s,
-        reference=t.reference,
-        memo=t.memo,
-        metadata=t.metadata,
-        requested_amount_dong=t.amount_dong,
-    )
+        t.id, debit_id, credit_id, amount, flags & ~_LINKED, t.pending_id or None,
+        pending_amount, t.timeout_s, t.reference, t.memo, t.metadata, t.amount_dong,
+    )  # fmt: skip
 
 
 def _exists(
@@ -363,25 +355,20 @@ def apply(balances: Balances, posting: Posting, *, debit_side: bool) -> Balances
     """The account balances after ``posting`` (the balance invariant lives here)."""
     flags = posting.flags
     amount, released = posting.amount_dong, posting.pending_amount_dong
-    dp, dpo, cp, cpo = (
-        balances.debits_pending,
-        balances.debits_posted,
-        balances.credits_pending,
-        balances.credits_posted,
-    )
-    if flags & _PENDING:
+    dp, dpo, cp, cpo = balances
+    if not flags & _TWO_PHASE:  # the common case first: a single-phase transfer
+        if debit_side:
+            dpo += amount
+        else:
+            cpo += amount
+    elif flags & _PENDING:
         dp, cp = (dp + amount, cp) if debit_side else (dp, cp + amount)
     elif flags & _VOID:
         dp, cp = (dp - released, cp) if debit_side else (dp, cp - released)
-    elif flags & _POST:
-        if debit_side:
-            dp, dpo = dp - released, dpo + amount
-        else:
-            cp, cpo = cp - released, cpo + amount
-    elif debit_side:
-        dpo += amount
+    elif debit_side:  # post
+        dp, dpo = dp - released, dpo + amount
     else:
-        cpo += amount
+        cp, cpo = cp - released, cpo + amount
     result = Balances(dp, dpo, cp, cpo)
     assert min(dp, dpo, cp, cpo) >= 0, f"balances never go negative: {result}"
     return result
