@@ -14,6 +14,8 @@ from fastapi import APIRouter, HTTPException, Query
 from merchant_app.api.officials import OperatorViewer, Viewer, ViewerDep
 from merchant_app.deps import ClockDep, EngineDep
 from payments.reconciliation.job import (
+    FIRST_DAY,
+    LAST_DAY,
     MAX_RANGE_DAYS,
     ReconciliationError,
     reconcile_range,
@@ -21,11 +23,6 @@ from payments.reconciliation.job import (
 from payments.reconciliation.store import public_exception, stored_day, stored_runs
 
 router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
-
-# Business days the service can hold. Outside, the UTC+7 day bounds overflow the database's
-# 64-bit timestamps (year 235 was a 500 before this check).
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2099, 12, 31)
 
 
 def _check_days(*days: date) -> None:

@@ -55,6 +55,10 @@ EXIT_CLEAN = 0
 EXIT_EXCEPTIONS = 1
 EXIT_ERROR = 2
 MAX_RANGE_DAYS = 366
+# Business days a reconciliation may cover. Outside, the UTC+7 day bounds overflow the
+# database's 64-bit timestamps (a day in year 235 was an OverflowError traceback).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
 
 
 class ReconciliationError(Exception):
@@ -126,6 +130,9 @@ def reconcile_range(
         raise ReconciliationError(f"range {first}..{last}: the end is before the start")
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise ReconciliationError(f"range {first}..{last}: longer than {MAX_RANGE_DAYS} days")
+    for day in (first, last):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ReconciliationError(f"day {day}: must be {FIRST_DAY}..{LAST_DAY}")
     summary = _reconcile(engine, first, last, now, settlement_dir, tolerance or Tolerance())
     if not summary.days:
         raise NoDataForDay(f"no payment records between {first} and {last}")

@@ -8,10 +8,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from payments.reconciliation.job import ReconciliationError, reconcile_range
 from payments.tables import communes, markets
 from tests.merchant_app.pages.site import Site
 
@@ -86,3 +90,10 @@ def test_reconciling_a_day_in_year_235_is_a_400(site: Site) -> None:
         assert "0235-08-30" in response.json()["message"]
     response = client.get("/api/v1/reconciliation/runs/0235-08-30", headers=AUTH)
     assert response.status_code == 400, response.text
+
+
+def test_the_reconciliation_job_refuses_a_day_in_year_235(site: Site) -> None:
+    """The same bound in the job, so ``marketpay reconcile --date 0235-08-30`` is one line."""
+    day = date(235, 8, 30)
+    with pytest.raises(ReconciliationError, match="0235-08-30"):
+        reconcile_range(site.engine, day, day, now=site.clock.now())

@@ -54,6 +54,7 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=RUN_TIMEOUT_S,
+            cwd=tmp_path,  # schemathesis keeps a .schemathesis/ cache in its working directory
         )
     cases = json.loads(report.read_text())["test_cases"]
     assert result.returncode == 0, result.stdout[-4000:]
