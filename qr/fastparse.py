@@ -77,14 +77,18 @@ def _construct(values: dict[str, Any], fields_set: frozenset[str]) -> VietQR:
     return code
 
 
+_LENGTHS = {f"{n:02d}": n for n in range(100)}  # a length field -> its value, without int()
+
+
 def _fields(text: str, pos: int, end: int, known: frozenset[str]) -> dict[str, str] | None:
     """Tag -> value of the TLV run ``text[pos:end]``; None for anything unusual."""
     out: dict[str, str] = {}
+    lengths = _LENGTHS
     while pos < end:
-        length = text[pos + 2 : pos + 4]
-        if not length.isdigit():
+        length = lengths.get(text[pos + 2 : pos + 4])
+        if length is None:
             return None
-        stop = pos + 4 + int(length)
+        stop = pos + 4 + length
         tag = text[pos : pos + 2]
         if stop > end or tag in out or tag not in known:
             return None
