@@ -10,9 +10,8 @@ from pathlib import Path
 
 from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
-from reportlab.graphics.charts.legends import LineLegend
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing, Line, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.pdfbase import pdfmetrics
@@ -76,12 +75,20 @@ def line_chart(
     plot.xValueAxis.labels.fontName = font()
     plot.xValueAxis.labels.fontSize = 7
     drawing.add(plot)
-    legend = LineLegend()
-    legend.x, legend.y = 45, 10 + 16 * legend_rows
-    legend.fontName = font()
-    legend.columnMaximum = legend_rows or 1
-    legend.colorNamePairs = [(plot.lines[i], name) for i, name in enumerate(names)]
-    drawing.add(legend)
+    # A hand-drawn legend: a sample of each line (its dash and marker) next to its name, so the
+    # chart reads the same in black and white.
+    for index, name in enumerate(names):
+        x = 45 + (index % 2) * 230
+        y = 12 + 16 * (legend_rows - 1 - index // 2)
+        dash = _DASHES[index]
+        sample = Line(x, y + 4, x + 28, y + 4, strokeColor=colors.black, strokeWidth=1.5)
+        if dash is not None:
+            sample.strokeDashArray = dash
+        drawing.add(sample)
+        marker = makeMarker(_MARKERS[index], size=4)  # type: ignore[no-untyped-call]
+        marker.x, marker.y = x + 14, y + 4
+        drawing.add(marker)
+        drawing.add(String(x + 34, y, name, fontName=font(), fontSize=9))
     return drawing
 
 
