@@ -130,9 +130,6 @@ def reconcile_range(
         raise ReconciliationError(f"range {first}..{last}: the end is before the start")
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise ReconciliationError(f"range {first}..{last}: longer than {MAX_RANGE_DAYS} days")
-    for day in (first, last):
-        if not FIRST_DAY <= day <= LAST_DAY:
-            raise ReconciliationError(f"day {day}: must be {FIRST_DAY}..{LAST_DAY}")
     summary = _reconcile(engine, first, last, now, settlement_dir, tolerance or Tolerance())
     if not summary.days:
         raise NoDataForDay(f"no payment records between {first} and {last}")
@@ -166,6 +163,9 @@ def _reconcile(
     settlement_dir: Path | None,
     tol: Tolerance,
 ) -> RunSummary:
+    for day in (first, last):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ReconciliationError(f"day {day}: must be {FIRST_DAY}..{LAST_DAY}")
     span = _window(first, last)
     summary = RunSummary()
     with engine.connect() as connection:

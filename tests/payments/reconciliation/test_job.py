@@ -174,3 +174,8 @@ def test_a_settlement_file_naming_another_transfer_is_a_mismatch_even_if_nets_ag
     assert (
         "lists 1 transfer(s) the switch did not complete and misses 1" in by_bank["970405"].problem
     )
+
+
+def test_a_day_outside_the_supported_years_is_refused_for_one_day_too(recon_db: Engine) -> None:
+    with pytest.raises(ReconciliationError, match=r"must be 2000-01-01\.\.2099-12-31"):
+        reconcile_day(recon_db, date(235, 8, 30), now=NOW)
