@@ -159,6 +159,8 @@ credits = Table(
     Column("match", String(16), nullable=False),
     _when("created_at"),
     Index("ix_pay_credits_vendor_created", "vendor_id", "created_at"),
+    # Reconciliation and statistics read credits by business day across all vendors.
+    Index("ix_pay_credits_created", "created_at"),
 )
 
 events = Table(
@@ -179,6 +181,8 @@ events = Table(
     # then sent twice with the same event id and the receiver must drop the second.
     Column("deliveries", Integer, nullable=False),
     Index("ix_pay_events_vendor_seq", "vendor_id", "seq"),
+    # Reconciliation joins events to their credit.
+    Index("ix_pay_events_credit", "credit_id"),
 )
 
 webhook_endpoints = Table(
