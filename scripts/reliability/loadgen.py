@@ -153,14 +153,17 @@ def _pay(
 
 
 def subscriber(run: Run, vendor: dict[str, Any]) -> None:
-    headers = {"Authorization": f"Bearer {vendor['token']}"}
+    """Hold the vendor's SSE feed open; on each reconnect resume after the last event seen."""
     url = f"{run.plan['base_url']}/api/v1/vendors/{vendor['id']}/feed"
+    last_id = "0"
     with httpx.Client(timeout=httpx.Timeout(REQUEST_TIMEOUT_S, read=5)) as client:
         while not run.stop.is_set():
+            headers = {"Authorization": f"Bearer {vendor['token']}", "Last-Event-ID": last_id}
             try:
                 with client.stream("GET", url, headers=headers) as response:
                     for line in response.iter_lines():
                         if line.startswith("id:"):
+                            last_id = line.removeprefix("id:").strip()
                             with run.lock:
                                 run.feed_events += 1
                         if run.stop.is_set():
