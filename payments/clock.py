@@ -42,3 +42,11 @@ class ManualClock:
         if moment.tzinfo is None:
             raise ValueError("clock times are timezone-aware")
         self._now = moment.astimezone(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime from a database value.
+
+    SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
+    """
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

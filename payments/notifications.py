@@ -13,11 +13,12 @@ import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from num2words import num2words
 from sqlalchemy import Connection, select
 
+from payments.clock import as_utc
 from payments.tables import events
 
 MAX_SPOKEN_DONG = 999_999_999_999_999  # up to "nghìn tỷ" groups; far above any payment limit
@@ -152,15 +153,10 @@ def events_since(
     ).all()
     visible: list[FeedEvent] = []
     for row in rows:
-        if _aware(row.visible_at) > now:
+        if as_utc(row.visible_at) > now:
             break
         visible.append(feed_event(row))
     return visible
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def feed_event(row: object) -> FeedEvent:
@@ -172,8 +168,8 @@ def feed_event(row: object) -> FeedEvent:
         amount_dong=row.amount_dong,  # type: ignore[attr-defined]
         announcement=row.announcement,  # type: ignore[attr-defined]
         spoken=row.spoken,  # type: ignore[attr-defined]
-        created_at=_aware(row.created_at),  # type: ignore[attr-defined]
-        visible_at=_aware(row.visible_at),  # type: ignore[attr-defined]
+        created_at=as_utc(row.created_at),  # type: ignore[attr-defined]
+        visible_at=as_utc(row.visible_at),  # type: ignore[attr-defined]
         deliveries=row.deliveries,  # type: ignore[attr-defined]
     )
 

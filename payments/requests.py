@@ -18,9 +18,9 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, insert, select
 
+from payments.clock import as_utc
 from payments.directory import ReceivingAccount, merchant_text
 from payments.errors import AmountOverLimit, InvalidAmount, InvalidInput, NotFound
-from payments.notifications import _aware
 from payments.reconciliation.memo import memo_carries
 from payments.tables import NOTE_MAX_CHARS, payment_requests
 from qr import VietQR, build
@@ -202,8 +202,8 @@ def get_request(connection: Connection, request_id: int, *, vendor_id: int) -> P
         note=row.note,
         paid_dong=row.paid_dong,
         payload=row.payload,
-        created_at=_aware(row.created_at),
-        expires_at=_aware(row.expires_at),
+        created_at=as_utc(row.created_at),
+        expires_at=as_utc(row.expires_at),
     )
 
 
@@ -231,8 +231,8 @@ def open_requests(
                 reference=row.reference,
                 amount_dong=row.amount_dong,
                 paid_dong=row.paid_dong,
-                created_at=_aware(row.created_at),
-                expires_at=_aware(row.expires_at),
+                created_at=as_utc(row.created_at),
+                expires_at=as_utc(row.expires_at),
             )
         )
     return by_account

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
+from payments.clock import as_utc
 from payments.tables import banks, switch_messages
 
 BUSINESS_TZ = timezone(timedelta(hours=7), "ICT")
@@ -89,7 +90,7 @@ def settlement_for_day(connection: Connection, day: date) -> Settlement:
         .order_by(switch_messages.c.id)
     )
     for row in rows:
-        at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        at = as_utc(row.created_at)
         ref, amount = row.client_transfer_id, row.amount_dong
         lines.setdefault(row.payer_bin, []).append(
             SettlementLine(row.payer_bin, ref, "pay", row.payee_bin, amount, at)

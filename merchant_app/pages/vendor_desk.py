@@ -27,6 +27,7 @@ from merchant_app.pages.views import (
 from merchant_app.wiring import PaymentsWorld
 from payments import directory
 from payments import requests as payment_requests
+from payments.clock import as_utc
 from payments.directory import ReceivingAccount
 from payments.errors import NotFound
 from payments.tables import credits, markets, receiving_accounts
@@ -264,7 +265,7 @@ def history(session: Session, vendor_id: int, *, query: str) -> list[PaymentView
     rows = session.execute(statement.order_by(credits.c.id.desc()).limit(HISTORY_MAX_ROWS)).all()
     return [
         PaymentView(
-            at_text=_aware(at).astimezone(VIETNAM).strftime(TIME_FORMAT),
+            at_text=as_utc(at).astimezone(VIETNAM).strftime(TIME_FORMAT),
             bank=banking.bank_label(bank_bin),
             reference=memo,
             amount_dong=int(amount),
@@ -275,7 +276,3 @@ def history(session: Session, vendor_id: int, *, query: str) -> list[PaymentView
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

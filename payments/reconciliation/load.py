@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 
 from ledger.tables import transfers as ledger_transfers
+from payments.clock import as_utc
 from payments.reconciliation.match import DayRows
 from payments.reconciliation.model import (
     CreditRow,
@@ -57,10 +58,6 @@ NS_PER_S = 1_000_000_000
 REPLY_LOST_REASON = "reply_lost"
 IN_LIST_MAX_ITEMS = 5000  # SQLite allows 32766 bound parameters, PostgreSQL 65535
 DAY_CHARS = 10  # YYYY-MM-DD
-
-
-def _at(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _switch_status(status: str, reason: str) -> SwitchStatus:
@@ -172,7 +169,7 @@ def load_day(connection: Connection, window: DayWindow, clean: Table) -> DayRows
         SwitchRow(
             row.client_transfer_id,
             row.amount_dong,
-            _at(row.created_at),
+            as_utc(row.created_at),
             _switch_status(row.status, row.reason),
             row.payer_bin,
             row.payee_bin,
@@ -262,7 +259,7 @@ def _load_notifications(
                     row.event_id,
                     row.client_transfer_id,
                     row.amount_dong,
-                    _at(row.visible_at),
+                    as_utc(row.visible_at),
                 )
             )
     return found
@@ -285,7 +282,7 @@ def _load_requests(connection: Connection, lo: datetime, hi: datetime) -> list[R
             row.reference,
             row.amount_dong,
             "paid" if row.paid_dong > 0 else "pending",
-            _at(row.created_at),
+            as_utc(row.created_at),
             row.vendor_id,
             tuple(sorted(paid_refs.get(row.id, []))),
         )
@@ -299,7 +296,7 @@ def _load_unmatched(connection: Connection, lo: datetime, hi: datetime) -> list[
     )
     return [
         UnmatchedCreditRow(
-            row.client_transfer_id, row.memo, row.amount_dong, _at(row.created_at), row.vendor_id
+            row.client_transfer_id, row.memo, row.amount_dong, as_utc(row.created_at), row.vendor_id
         )
         for row in connection.execute(query)
     ]
