@@ -13,7 +13,8 @@
   function showToggle() {
     if (!toggle) { return; }
     toggle.setAttribute("aria-pressed", speak ? "true" : "false");
-    toggle.textContent = (speak ? "🔊 " : "🔇 ") + toggle.dataset.label;
+    // Plain symbols: phones at markets and headless test browsers often lack an emoji font.
+    toggle.textContent = (speak ? "✔ " : "") + toggle.dataset.label;
   }
   if (toggle) {
     toggle.addEventListener("click", function () {
