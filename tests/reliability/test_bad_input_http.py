@@ -134,6 +134,10 @@ def test_over_long_headers_are_refused_and_the_server_lives(server: tuple[Server
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(request)
         answer = sock.recv(1024)
-    assert answer.split(b" ")[1] == b"431", answer[:100]
-    assert b"headers_too_large" in answer
+    status = answer.split(b" ")[1]
+    # Two doors, both refusing: uvicorn's h11 parser when the head arrives in several reads
+    # (its 16 KiB bound on an incomplete head), else the app's BodyLimit (JSON 431).
+    assert status in {b"400", b"431"}, answer[:100]
+    if b"application/json" in answer:
+        assert b"headers_too_large" in answer
     assert httpx.get(f"{running.base_url}/healthz").status_code == 200
