@@ -33,11 +33,11 @@ from tests.reliability.support import (
 )
 
 SIM_ARGS = ("simulate", "--days", "40", "--scale", "0.2", "--json")
-KILL_AFTER_S_MIN = 1.0
-KILL_AFTER_S_MAX = 9.0
+KILL_AFTER_S_MIN = 0.5
+KILL_AFTER_S_MAX = 4.0  # a whole run takes about 5 s on an idle machine, longer under load
 CHAIN_LEGS = (2, 3)
 FUNDING_PREFIX = "deposit:"
-ATTEMPTS_PER_KILL_MAX = 2
+ATTEMPTS_PER_KILL_MAX = 3
 
 
 def _reset(engine: Engine, tmp_path: Path, attempt: int) -> str:
