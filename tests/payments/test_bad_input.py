@@ -17,10 +17,9 @@ from payments.errors import (
     RequestExpired,
     UnknownBank,
 )
-from payments.requests import create_request
 from payments.routing import Payment, PaymentStatus
 from qr import VietQR, build
-from tests.payments.world import CITY, MB, Stall, World, balances, rng, row_counts
+from tests.payments.world import MB, Stall, World, balances, open_request, row_counts
 
 
 def _snapshot(world: World, buyer: tuple[str, str], stall: Stall) -> tuple[object, ...]:
@@ -100,16 +99,7 @@ def test_bad_amounts_on_a_sticker(
 def test_dynamic_amount_cannot_be_changed(
     world: World, vendor_with_two_banks: Stall, funded_buyer: tuple[str, str]
 ) -> None:
-    with world.engine.begin() as connection:
-        request = create_request(
-            connection,
-            vendor_with_two_banks.accounts[1],
-            amount_dong=40_000,
-            note="",
-            now=world.clock.now(),
-            rng=rng(),
-            city=CITY,
-        )
+    request = open_request(world, vendor_with_two_banks.accounts[1], amount_dong=40_000)
     payment = Payment(request.payload, *funded_buyer, "c-1", 4_000)
     _expect_rejected(world, vendor_with_two_banks, funded_buyer, payment, AmountFixed, "40000")
     phone = BuyerPhone(world.switch, payer_bin=funded_buyer[0], payer_account=funded_buyer[1])
@@ -120,17 +110,7 @@ def test_dynamic_amount_cannot_be_changed(
 def test_expired_request_cannot_be_paid(
     world: World, vendor_with_two_banks: Stall, funded_buyer: tuple[str, str]
 ) -> None:
-    with world.engine.begin() as connection:
-        request = create_request(
-            connection,
-            vendor_with_two_banks.accounts[1],
-            amount_dong=40_000,
-            note="",
-            now=world.clock.now(),
-            rng=rng(),
-            city=CITY,
-            ttl_s=300,
-        )
+    request = open_request(world, vendor_with_two_banks.accounts[1], amount_dong=40_000, ttl_s=300)
     world.clock.advance(timedelta(minutes=5).total_seconds())
     payment = Payment(request.payload, *funded_buyer, "c-1")
     _expect_rejected(
@@ -165,25 +145,8 @@ def test_bad_request_input_changes_nothing(world: World, vendor_with_two_banks: 
     before = row_counts(world.engine)
     account = vendor_with_two_banks.accounts[0]
     for amount, error in [(0, InvalidAmount), (10**12, AmountOverLimit), (1.5, InvalidAmount)]:
-        with pytest.raises(error), world.engine.begin() as connection:
-            create_request(
-                connection,
-                account,
-                amount_dong=amount,
-                note="",
-                now=world.clock.now(),
-                rng=rng(),
-                city=CITY,
-            )
-    with pytest.raises(InvalidInput, match="ttl_s"), world.engine.begin() as connection:
-        create_request(
-            connection,
-            account,
-            amount_dong=1_000,
-            note="",
-            now=world.clock.now(),
-            rng=rng(),
-            city=CITY,
-            ttl_s=10**9,
-        )
+        with pytest.raises(error):
+            open_request(world, account, amount_dong=amount)
+    with pytest.raises(InvalidInput, match="ttl_s"):
+        open_request(world, account, amount_dong=1_000, ttl_s=10**9)
     assert row_counts(world.engine) == before

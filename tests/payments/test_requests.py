@@ -11,14 +11,13 @@ from payments.requests import (
     Match,
     OpenRequest,
     Status,
-    create_request,
     get_request,
     match_credit,
     status_of,
 )
 from payments.routing import Payment, PaymentStatus
 from qr import VietQR, build, parse
-from tests.payments.world import CITY, Stall, World, rng
+from tests.payments.world import Stall, World, open_request
 
 T0 = datetime(2026, 5, 4, 1, 0, tzinfo=UTC)
 
@@ -88,16 +87,9 @@ def test_status_is_derived_from_paid_and_expiry(
 def test_dynamic_code_carries_amount_and_reference(
     world: World, vendor_with_two_banks: Stall
 ) -> None:
-    with world.engine.begin() as connection:
-        request = create_request(
-            connection,
-            vendor_with_two_banks.accounts[0],
-            amount_dong=35_000,
-            note="Rau cải",
-            now=world.clock.now(),
-            rng=rng(),
-            city=CITY,
-        )
+    request = open_request(
+        world, vendor_with_two_banks.accounts[0], amount_dong=35_000, note="Rau cải"
+    )
     code = parse(request.payload)
     assert code.point_of_initiation == "dynamic"
     assert code.amount == 35_000
@@ -112,16 +104,7 @@ def test_paying_a_request_marks_it_paid_and_overpaying_is_reported(
     world: World, vendor_with_two_banks: Stall, funded_buyer: tuple[str, str]
 ) -> None:
     stall = vendor_with_two_banks
-    with world.engine.begin() as connection:
-        request = create_request(
-            connection,
-            stall.accounts[1],
-            amount_dong=35_000,
-            note="",
-            now=world.clock.now(),
-            rng=rng(),
-            city=CITY,
-        )
+    request = open_request(world, stall.accounts[1], amount_dong=35_000)
     first = world.switch.pay(Payment(request.payload, *funded_buyer, "r-1"))
     assert first.status is PaymentStatus.COMPLETED
     assert (first.request_id, first.match) == (request.id, Match.REFERENCE)
@@ -143,16 +126,7 @@ def test_underpayment_through_an_edited_code_is_underpaid(
 ) -> None:
     """A buyer's app that rebuilt the code with a smaller amount still carries the reference."""
     stall = vendor_with_two_banks
-    with world.engine.begin() as connection:
-        request = create_request(
-            connection,
-            stall.accounts[1],
-            amount_dong=80_000,
-            note="thit",
-            now=world.clock.now(),
-            rng=rng(),
-            city=CITY,
-        )
+    request = open_request(world, stall.accounts[1], amount_dong=80_000, note="thit")
     original = parse(request.payload)
     edited = build(
         VietQR(

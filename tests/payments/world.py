@@ -29,6 +29,7 @@ from payments.faults import FaultPlan, FaultyTransport
 from payments.messages import BankTransport
 from payments.notifications import EventBus
 from payments.ratelimit import RateLimiter
+from payments.requests import REQUEST_TTL_S, PaymentRequest, create_request
 from payments.switch import Switch
 from payments.tables import metadata
 
@@ -114,6 +115,28 @@ def make_buyer(
     if balance_dong:
         world.banks.deposit(bank_bin, number, balance_dong, deposit_id=f"{bank_bin}:{number}")
     return bank_bin, number
+
+
+def open_request(
+    world: World,
+    account: ReceivingAccount,
+    *,
+    amount_dong: object,
+    note: str = "",
+    ttl_s: int = REQUEST_TTL_S,
+) -> PaymentRequest:
+    """A payment request created in its own transaction at the world's current time."""
+    with world.engine.begin() as connection:
+        return create_request(
+            connection,
+            account,
+            amount_dong=amount_dong,
+            note=note,
+            now=world.clock.now(),
+            rng=rng(),
+            city=CITY,
+            ttl_s=ttl_s,
+        )
 
 
 def rng() -> random.Random:
