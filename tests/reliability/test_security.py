@@ -150,18 +150,27 @@ def _page_fields(world: World) -> int:
     return tried
 
 
-def test_name_inquiry_rate_limit_holds_per_caller(world: World) -> None:
+def test_name_inquiry_rate_limit_holds_per_principal_when_caller_id_rotates(world: World) -> None:
+    """Regression (F3): the limit used to be keyed on X-Caller-Id, so rotating it escaped it."""
     client = _operator(world.site)
     params = {"bank_bin": world.vendor_a.accounts[0][0], "account_number": "0011223344"}
-    headers = {**AUTH, "X-Caller-Id": "bank-app-1"}
     statuses = [
-        client.get("/api/v1/switch/inquiry", params=params, headers=headers).status_code
-        for _ in range(INQUIRY_BURST + 5)
+        client.get(
+            "/api/v1/switch/inquiry",
+            params=params,
+            headers={**AUTH, "X-Caller-Id": f"bank-app-{n}"},
+        ).status_code
+        for n in range(INQUIRY_BURST + 5)
     ]
     assert statuses[:INQUIRY_BURST] == [200] * INQUIRY_BURST
     assert set(statuses[INQUIRY_BURST:]) == {429}
-    other = client.get(
-        "/api/v1/switch/inquiry", params=params, headers={**AUTH, "X-Caller-Id": "bank-app-2"}
+    # Another principal (a vendor linking an account) has a bucket of its own.
+    vendor = world.site.client()
+    login(vendor, world.vendor_b.phone)
+    token = csrf_of(vendor.get("/v/accounts").text)
+    linked = vendor.post(
+        "/v/accounts",
+        data={"csrf_token": token, "bin": params["bank_bin"], "account": "4444444444"},
     )
-    assert other.status_code == 200
-    record("rate_limit", {"burst": INQUIRY_BURST, "refused_after_burst": 5})
+    assert "Ngân hàng không tìm thấy số tài khoản này." in linked.text  # inquired, not refused
+    record("rate_limit", {"burst": INQUIRY_BURST, "refused_after_burst": 5, "caller_ids": 25})
