@@ -130,10 +130,10 @@ class BatchRecords:
     def _write_credits(self, connection: Connection) -> dict[str, int]:
         if not self.credit_plans:
             return {}
+        # Rows come back keyed by their switch reference, so their order does not matter; asking
+        # for parameter order would make SQLAlchemy send one INSERT per row on SQLite.
         inserted = connection.execute(
-            insert(credits).returning(
-                credits.c.client_transfer_id, credits.c.id, sort_by_parameter_order=True
-            ),
+            insert(credits).returning(credits.c.client_transfer_id, credits.c.id),
             [
                 {
                     "client_transfer_id": plan.switch_ref,
