@@ -1,4 +1,4 @@
-"""Officials' dashboard (``/dashboard``, role official, read-only) and its exports.
+"""Officials' dashboard (``/dashboard``, roles official and operator, read-only) and its exports.
 
 Province -> district -> commune -> market drill-down of the adoption indicators, a daily trend
 chart, a ranking of markets, lagging markets with a forecast, reconciliation by day, and the
@@ -18,7 +18,7 @@ from merchant_app.pages.dashboard_data import MAX_RANGE_DAYS, VIETNAM, Level, Sc
 from merchant_app.pages.exports import FORMATS, to_csv, to_pdf, to_xlsx
 from merchant_app.pages.reading import ReadSessionDep
 from merchant_app.pages.rendering import render, translator
-from merchant_app.pages.security import OfficialUser, PageError
+from merchant_app.pages.security import DashboardUser, PageError
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,7 +52,7 @@ def _dates(request: Request, today: date) -> tuple[date, date]:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(
-    request: Request, user: OfficialUser, session: ReadSessionDep, clock: ClockDep
+    request: Request, user: DashboardUser, session: ReadSessionDep, clock: ClockDep
 ) -> Response:
     scope = _scope(request)
     date_from, date_to = _dates(request, clock.now().astimezone(VIETNAM).date())
@@ -64,7 +64,7 @@ def dashboard(
 
 @router.get("/dashboard/export")
 def export(
-    request: Request, user: OfficialUser, session: ReadSessionDep, clock: ClockDep
+    request: Request, user: DashboardUser, session: ReadSessionDep, clock: ClockDep
 ) -> Response:
     fmt = request.query_params.get("format", "csv")
     if fmt not in FORMATS:

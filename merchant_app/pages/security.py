@@ -93,11 +93,11 @@ OptionalUser = Annotated[User | None, Depends(optional_user)]
 CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 
-def _require(role: Role):  # type: ignore[no-untyped-def]
+def _require(*roles: Role):  # type: ignore[no-untyped-def]
     def dependency(user: OptionalUser) -> User:
         if user is None:
             raise PageError(401, "error.unauthorized")
-        if user.role is not role:
+        if user.role not in roles:
             raise PageError(403, "error.forbidden")
         return user
 
@@ -105,7 +105,9 @@ def _require(role: Role):  # type: ignore[no-untyped-def]
 
 
 VendorUser = Annotated[User, Depends(_require(Role.VENDOR))]
-OfficialUser = Annotated[User, Depends(_require(Role.OFFICIAL))]
+# The aggregated dashboard is for officials and for operators, the same two roles the statistics
+# API admits (api/officials.py); it shows no buyer's personal data, so neither role sees any.
+DashboardUser = Annotated[User, Depends(_require(Role.OFFICIAL, Role.OPERATOR))]
 
 
 def form_text(form: FormData, name: str) -> str:

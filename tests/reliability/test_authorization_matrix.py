@@ -31,7 +31,7 @@ ROLES = ("anonymous", "vendor", "other_vendor", "official", "operator")
 OPERATOR_TOKEN = "matrix-operator-token-0123456789abcdef"
 TOKEN_A, TOKEN_B = "matrix-vendor-token-a-0123456789", "matrix-vendor-token-b-0123456789"
 PUBLIC, OPERATOR, OFFICIALS, VENDORS, OWNED = "AAAAA", "DDDDA", "DDDAA", "DAADD", "DAXDD"
-OFFICIAL_PAGES = "DDDAD"
+OFFICIAL_PAGES = "DDDAA"  # officials and operators (F5: operators used to be refused)
 
 # "METHOD path" (or "MOUNT path") -> expectation per role, in ROLES order.
 MATRIX: dict[str, str] = {

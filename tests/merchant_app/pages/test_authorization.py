@@ -148,13 +148,15 @@ def test_vendors_cannot_open_the_dashboard(world: World, path: str) -> None:
     assert "Bạn không có quyền" in response.text
 
 
-def test_official_sees_no_buyer_personal_data_in_pages_or_exports(
-    world: World, tmp_path: Path
+@pytest.mark.parametrize("role", [Role.OFFICIAL, Role.OPERATOR])
+def test_dashboard_viewers_see_no_buyer_personal_data_in_pages_or_exports(
+    world: World, tmp_path: Path, role: Role
 ) -> None:
-    """The buyer paid vendor A; nothing an official can open names or numbers the buyer."""
-    world.site.add_user("0912000009", Role.OFFICIAL)
+    """The buyer paid vendor A; nothing an official or operator can open names the buyer."""
+    world.site.add_user("0912000009", role)
     client = world.site.client()
     login(client, "0912000009")
+    assert 'href="/dashboard"' in client.get("/").text  # the menu leads there
     texts = []
     for scope in ("", f"market={world.market_id}&"):
         texts.append(client.get(f"/dashboard?{scope}").text)
