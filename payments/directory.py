@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -19,6 +19,7 @@ from lunardate import LunarDate
 from sqlalchemy import Connection, CursorResult, insert, select
 
 from ledger import Ledger
+from payments.banks import account_code, customer_account_id
 from payments.errors import Conflict, InvalidInput, NotFound, UnknownAccount, UnknownBank
 from payments.tables import (
     ACCOUNT_MAX_CHARS,
@@ -39,6 +40,7 @@ MAX_STALL_FEE_DONG = 10_000_000
 LUNAR_MONTH_MAX_DAY = 30
 CITY_MAX_CHARS = 15  # EMVCo tag 60
 MERCHANT_NAME_MAX_CHARS = 25  # EMVCo tag 59
+MAX_LINKS_PER_CALL = 5000  # receiving accounts one add_receiving_accounts call checks and writes
 _PHONE = re.compile(r"^\d{9,15}$")
 _ACCOUNT = re.compile(rf"^[0-9A-Za-z]{{1,{ACCOUNT_MAX_CHARS}}}$")
 
@@ -227,6 +229,15 @@ def _vendor(row: object) -> Vendor:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AccountLink:
+    """A vendor's bank account to register as a receiving account."""
+
+    vendor_id: int
+    bank_bin: str
+    account_number: str
+
+
 def add_receiving_account(
     connection: Connection,
     ledger: Ledger,
@@ -238,38 +249,124 @@ def add_receiving_account(
     now: datetime,
 ) -> ReceivingAccount:
     """Link a vendor's existing bank account and store its static VietQR (the sticker)."""
-    if not _ACCOUNT.match(account_number):
-        raise InvalidInput(f"account number {account_number!r}: 1..19 letters or digits")
-    get_vendor(connection, vendor_id)
-    if connection.scalar(select(banks.c.bin).where(banks.c.bin == bank_bin)) is None:
-        raise UnknownBank(f"no bank with BIN {bank_bin!r} is connected to the switch")
-    account = ledger.account_by_code(f"{bank_bin}:{account_number}")
-    if account is None:
-        raise UnknownAccount(f"bank {bank_bin} has no account {account_number}")
-    taken = connection.scalar(
-        select(receiving_accounts.c.id).where(
-            receiving_accounts.c.bank_bin == bank_bin,
-            receiving_accounts.c.account_number == account_number,
+    link = AccountLink(vendor_id, bank_bin, account_number)
+    (account,) = add_receiving_accounts(connection, ledger, [link], city=city, now=now)
+    return account
+
+
+def add_receiving_accounts(
+    connection: Connection,
+    ledger: Ledger,
+    links: Sequence[AccountLink],
+    *,
+    city: str,
+    now: datetime,
+) -> list[ReceivingAccount]:
+    """``add_receiving_account`` for many accounts with a few statements: every link is checked
+    first (the first problem raises and nothing is written), then one bulk insert."""
+    if len(links) > MAX_LINKS_PER_CALL:
+        raise InvalidInput(f"at most {MAX_LINKS_PER_CALL} accounts a call, got {len(links)}")
+    if not links:
+        return []
+    for link in links:
+        if not _ACCOUNT.match(link.account_number):
+            raise InvalidInput(f"account number {link.account_number!r}: 1..19 letters or digits")
+    known_vendors = set(
+        connection.scalars(
+            select(vendors.c.id).where(vendors.c.id.in_({link.vendor_id for link in links}))
         )
     )
-    if taken is not None:
-        raise Conflict(f"account {bank_bin}:{account_number} is already a receiving account")
-    holder = account.holder
-    payload = static_payload(bank_bin, account_number, holder, city)
-    result = connection.execute(
-        insert(receiving_accounts).values(
-            vendor_id=vendor_id,
-            bank_bin=bank_bin,
-            account_number=account_number,
-            holder_name=holder,
-            ledger_account_id=account.id,
-            static_payload=payload,
-            created_at=now,
+    connected = set(
+        connection.scalars(
+            select(banks.c.bin).where(banks.c.bin.in_({link.bank_bin for link in links}))
         )
     )
-    return ReceivingAccount(
-        _inserted_id(result), vendor_id, bank_bin, account_number, holder, account.id, payload
+    holders = _ledger_accounts(ledger, links)
+    taken = _taken(connection, links)
+    seen: set[tuple[str, str]] = set()
+    for link in links:
+        key = (link.bank_bin, link.account_number)
+        if link.vendor_id not in known_vendors:
+            raise NotFound(f"vendor {link.vendor_id} does not exist")
+        if link.bank_bin not in connected:
+            raise UnknownBank(f"no bank with BIN {link.bank_bin!r} is connected to the switch")
+        if key not in holders:
+            raise UnknownAccount(f"bank {link.bank_bin} has no account {link.account_number}")
+        if key in taken or key in seen:
+            raise Conflict(
+                f"account {link.bank_bin}:{link.account_number} is already a receiving account"
+            )
+        seen.add(key)
+    made = []
+    for link in links:
+        ledger_id, holder = holders[(link.bank_bin, link.account_number)]
+        payload = static_payload(link.bank_bin, link.account_number, holder, city)
+        made.append((link, ledger_id, holder, payload))
+    # Keyed by (bank, account), so the rows' order does not matter (asking SQLAlchemy for
+    # parameter order would cost one INSERT per row on SQLite).
+    inserted = connection.execute(
+        insert(receiving_accounts).returning(
+            receiving_accounts.c.id,
+            receiving_accounts.c.bank_bin,
+            receiving_accounts.c.account_number,
+        ),
+        [
+            {
+                "vendor_id": link.vendor_id,
+                "bank_bin": link.bank_bin,
+                "account_number": link.account_number,
+                "holder_name": holder,
+                "ledger_account_id": ledger_id,
+                "static_payload": payload,
+                "created_at": now,
+            }
+            for link, ledger_id, holder, payload in made
+        ],
     )
+    ids = {(row.bank_bin, row.account_number): int(row.id) for row in inserted}
+    return [
+        ReceivingAccount(
+            ids[(link.bank_bin, link.account_number)],
+            link.vendor_id,
+            link.bank_bin,
+            link.account_number,
+            holder,
+            ledger_id,
+            payload,
+        )
+        for link, ledger_id, holder, payload in made
+    ]
+
+
+def _ledger_accounts(
+    ledger: Ledger, links: Sequence[AccountLink]
+) -> dict[tuple[str, str], tuple[int, str]]:
+    """(bank, account) -> (ledger id, holder) for the links' accounts that exist in the ledger.
+
+    Banks open customer accounts under derived ids (``payments.banks``), so one lookup by id
+    finds them; an account opened otherwise is looked up by its code."""
+    keys = {(link.bank_bin, link.account_number) for link in links}
+    by_id = {customer_account_id(b, a): (b, a) for b, a in keys}
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    for account in ledger.lookup_accounts(by_id):
+        key = by_id[account.id]
+        if account.code == account_code(*key):
+            found[key] = (account.id, account.holder)
+    for key in sorted(keys - found.keys()):
+        other = ledger.account_by_code(account_code(*key))
+        if other is not None:
+            found[key] = (other.id, other.holder)
+    return found
+
+
+def _taken(connection: Connection, links: Sequence[AccountLink]) -> set[tuple[str, str]]:
+    numbers = {link.account_number for link in links}
+    rows = connection.execute(
+        select(receiving_accounts.c.bank_bin, receiving_accounts.c.account_number).where(
+            receiving_accounts.c.account_number.in_(numbers)
+        )
+    )
+    return {(row.bank_bin, row.account_number) for row in rows}
 
 
 def merchant_text(text: str, max_chars: int) -> str:

@@ -12,6 +12,7 @@ Status is derived, never stored: from the amount, what was paid, and the expiry.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -34,6 +35,7 @@ MAX_REQUEST_TTL_S = 24 * 3600
 AMOUNT_MATCH_WINDOW_S = 30 * 60  # same window as reconciliation's MAX_REQUEST_MATCH_WINDOW_S
 LATE_MATCH_MAX_S = 7 * 24 * 3600  # a reference still attributes a credit this long after expiry
 MAX_REQUEST_DONG = 500_000_000  # same as the switch's per-payment limit
+MAX_REQUESTS_PER_CALL = 5000  # requests one create_requests call checks and writes
 MIN_REFERENCE_MATCH_CHARS = 6  # of the 8-character reference, when the memo cut it short
 
 
@@ -113,6 +115,15 @@ def check_amount(amount_dong: object, *, limit_dong: int = MAX_REQUEST_DONG) -> 
     return amount_dong
 
 
+@dataclass(frozen=True, slots=True)
+class RequestSpec:
+    """One request to create: to ``account``, for ``amount_dong``, with the vendor's note."""
+
+    account: ReceivingAccount
+    amount_dong: object
+    note: str = ""
+
+
 def create_request(
     connection: Connection,
     account: ReceivingAccount,
@@ -125,63 +136,112 @@ def create_request(
     ttl_s: int = REQUEST_TTL_S,
 ) -> PaymentRequest:
     """A request for ``amount_dong`` to ``account``, with its dynamic VietQR payload."""
-    amount = check_amount(amount_dong)
-    if len(note) > NOTE_MAX_CHARS:
-        raise InvalidInput(f"note: at most {NOTE_MAX_CHARS} characters, got {len(note)}")
+    spec = RequestSpec(account, amount_dong, note)
+    (request,) = create_requests(connection, [spec], now=now, rng=rng, city=city, ttl_s=ttl_s)
+    return request
+
+
+def create_requests(
+    connection: Connection,
+    specs: Sequence[RequestSpec],
+    *,
+    now: datetime,
+    rng: random.Random,
+    city: str,
+    ttl_s: int = REQUEST_TTL_S,
+) -> list[PaymentRequest]:
+    """``create_request`` for many at once (a market's dynamic sales of one slot): every spec
+    is checked first (the first problem raises, nothing is written), references are drawn in
+    order and checked for clashes with one query, the rows go in with one bulk insert."""
+    if len(specs) > MAX_REQUESTS_PER_CALL:
+        raise InvalidInput(f"at most {MAX_REQUESTS_PER_CALL} requests a call, got {len(specs)}")
     if type(ttl_s) is not int or not 60 <= ttl_s <= MAX_REQUEST_TTL_S:
         raise InvalidInput(f"ttl_s {ttl_s!r}: must be 60..{MAX_REQUEST_TTL_S} seconds")
-    reference = _unused_reference(connection, rng)
-    payload = build(
+    amounts = []
+    for spec in specs:
+        amounts.append(check_amount(spec.amount_dong))
+        if len(spec.note) > NOTE_MAX_CHARS:
+            raise InvalidInput(f"note: at most {NOTE_MAX_CHARS} characters, got {len(spec.note)}")
+    if not specs:
+        return []
+    references = _unused_references(connection, rng, len(specs))
+    expires_at = now + timedelta(seconds=ttl_s)
+    rows = [
+        {
+            "vendor_id": spec.account.vendor_id,
+            "receiving_account_id": spec.account.id,
+            "reference": reference,
+            "amount_dong": amount,
+            "note": spec.note,
+            "paid_dong": 0,
+            "payload": _payload(spec, amount, reference, city),
+            "created_at": now,
+            "expires_at": expires_at,
+        }
+        for spec, amount, reference in zip(specs, amounts, references, strict=True)
+    ]
+    # Keyed by reference (unique), so the rows' order does not matter (asking SQLAlchemy for
+    # parameter order would cost one INSERT per row on SQLite).
+    inserted = connection.execute(
+        insert(payment_requests).returning(payment_requests.c.reference, payment_requests.c.id),
+        rows,
+    )
+    ids = {row.reference: int(row.id) for row in inserted}
+    return [
+        PaymentRequest(
+            ids[reference],
+            spec.account.vendor_id,
+            spec.account.id,
+            reference,
+            amount,
+            spec.note,
+            0,
+            str(row["payload"]),
+            now,
+            expires_at,
+        )
+        for spec, amount, reference, row in zip(specs, amounts, references, rows, strict=True)
+    ]
+
+
+def _payload(spec: RequestSpec, amount_dong: int, reference: str, city: str) -> str:
+    account = spec.account
+    return build(
         VietQR(
             bin=account.bank_bin,
             account=account.account_number,
-            amount=amount,
+            amount=amount_dong,
             merchant_name=merchant_text(account.holder_name, 25),
             merchant_city=merchant_text(city, 15),
             reference=reference,
-            purpose=merchant_text(f"{reference} {note}", PURPOSE_MAX_CHARS),
+            purpose=merchant_text(f"{reference} {spec.note}", PURPOSE_MAX_CHARS),
             point_of_initiation="dynamic",
         )
     )
-    expires_at = now + timedelta(seconds=ttl_s)
-    result = connection.execute(
-        insert(payment_requests).values(
-            vendor_id=account.vendor_id,
-            receiving_account_id=account.id,
-            reference=reference,
-            amount_dong=amount,
-            note=note,
-            paid_dong=0,
-            payload=payload,
-            created_at=now,
-            expires_at=expires_at,
-        )
-    )
-    key = result.inserted_primary_key
-    assert key is not None
-    return PaymentRequest(
-        int(key[0]),
-        account.vendor_id,
-        account.id,
-        reference,
-        amount,
-        note,
-        0,
-        payload,
-        now,
-        expires_at,
-    )
 
 
-def _unused_reference(connection: Connection, rng: random.Random) -> str:
+def _unused_references(connection: Connection, rng: random.Random, count: int) -> list[str]:
+    """``count`` distinct references not in use, drawn in order (a clash is drawn again)."""
     # 31^6 ≈ 887 million references: a clash is rare, and bounded retries make it harmless.
+    references = [new_reference(rng) for _ in range(count)]
     for _attempt in range(8):
-        reference = new_reference(rng)
-        clash = connection.scalar(
-            select(payment_requests.c.id).where(payment_requests.c.reference == reference)
+        used = set(
+            connection.scalars(
+                select(payment_requests.c.reference).where(
+                    payment_requests.c.reference.in_(set(references))
+                )
+            )
         )
-        if clash is None:
-            return reference
+        seen: set[str] = set()
+        clashes = []
+        for index, reference in enumerate(references):
+            if reference in used or reference in seen:
+                clashes.append(index)
+            seen.add(reference)
+        if not clashes:
+            return references
+        for index in clashes:
+            references[index] = new_reference(rng)
     raise AssertionError("eight reference clashes in a row: the generator is broken")
 
 

@@ -21,7 +21,7 @@ from payments.buyer import BUYER_MAX_ATTEMPTS
 from payments.clock import ManualClock
 from payments.directory import ReceivingAccount
 from payments.errors import PaymentError
-from payments.requests import create_request
+from payments.requests import RequestSpec, create_requests
 from payments.routing import Payment, PaymentStatus
 from payments.simulation.camera import photograph_and_scan
 from payments.simulation.demand import Buyer, CashReason, Sale
@@ -146,19 +146,18 @@ def _codes(
     dynamic = [(n, s) for n, s in batch if s.dynamic]
     requests: dict[int, str] = {}
     if dynamic:
+        # The vendors' phones ask for their codes one by one; the slot's requests are written
+        # together (one query for reference clashes, one bulk insert).
+        specs = [
+            RequestSpec(
+                payee(rows.accounts[sale.vendor], model.buyers[sale.buyer]), sale.amount_dong
+            )
+            for _number, sale in dynamic
+        ]
         with flow.engine.begin() as connection:
-            for number, sale in dynamic:
-                account = payee(rows.accounts[sale.vendor], model.buyers[sale.buyer])
-                request = create_request(
-                    connection,
-                    account,
-                    amount_dong=sale.amount_dong,
-                    note="",
-                    now=now,
-                    rng=rng,
-                    city=rows.city,
-                )
-                requests[number] = request.payload
+            created = create_requests(connection, specs, now=now, rng=rng, city=rows.city)
+        for (number, _sale), request in zip(dynamic, created, strict=True):
+            requests[number] = request.payload
         tally.dynamic_requests += len(dynamic)
     for number, sale in batch:
         buyer = model.buyers[sale.buyer]

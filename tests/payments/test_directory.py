@@ -7,21 +7,24 @@ from datetime import date
 import pytest
 
 from payments.directory import (
+    AccountLink,
     MarketDayRule,
     add_receiving_account,
+    add_receiving_accounts,
     create_commune,
     create_district,
     create_market,
     directory_tree,
     hash_token,
     market_rule,
+    receiving_accounts_of,
     register_vendor,
     vendor_by_token,
 )
 from payments.errors import Conflict, InvalidInput, NotFound, UnknownAccount, UnknownBank
 from payments.tables import vendors
 from qr import parse
-from tests.payments.world import AGRIBANK, CITY, Stall, World, row_counts
+from tests.payments.world import AGRIBANK, CITY, MB, Stall, World, row_counts
 
 
 def test_interval_rule_holds_every_fifth_day_from_the_anchor() -> None:
@@ -137,5 +140,43 @@ def test_receiving_account_must_exist_at_a_connected_bank(
                 account_number=number,
                 city=CITY,
                 now=world.clock.now(),
+            )
+    assert row_counts(world.engine) == before
+
+
+def test_many_receiving_accounts_at_once_match_one_by_one(
+    world: World, vendor_with_two_banks: Stall
+) -> None:
+    vendor_id = vendor_with_two_banks.vendor.id
+    world.banks.open_accounts([(AGRIBANK, "7001", "Lò Văn Sơn"), (MB, "7002", "Lò Văn Sơn")])
+    links = [AccountLink(vendor_id, AGRIBANK, "7001"), AccountLink(vendor_id, MB, "7002")]
+    with world.engine.begin() as connection:
+        added = add_receiving_accounts(
+            connection, world.ledger, links, city=CITY, now=world.clock.now()
+        )
+        stored = receiving_accounts_of(connection, vendor_id)
+    assert [(a.bank_bin, a.account_number) for a in added] == [(AGRIBANK, "7001"), (MB, "7002")]
+    assert stored[2:] == added  # ids, holders and stickers as read back
+    assert parse(added[1].static_payload).account == "7002"
+    assert added[0].holder_name == "Lò Văn Sơn"
+
+
+def test_one_bad_account_in_a_bulk_link_writes_none(
+    world: World, vendor_with_two_banks: Stall
+) -> None:
+    vendor_id = vendor_with_two_banks.vendor.id
+    world.banks.open_accounts([(AGRIBANK, "7001", "Lò Văn Sơn")])
+    before = row_counts(world.engine)
+    cases = [
+        ([AccountLink(vendor_id, AGRIBANK, "7001")] * 2, Conflict, "already"),
+        ([AccountLink(vendor_id, AGRIBANK, "7001"), AccountLink(vendor_id, MB, "404")],
+         UnknownAccount, "404"),
+        ([AccountLink(vendor_id, AGRIBANK, "7001"), AccountLink(999_999, MB, "7001")],
+         NotFound, "999999"),
+    ]  # fmt: skip
+    for links, error, match in cases:
+        with pytest.raises(error, match=match), world.engine.begin() as connection:
+            add_receiving_accounts(
+                connection, world.ledger, links, city=CITY, now=world.clock.now()
             )
     assert row_counts(world.engine) == before

@@ -7,17 +7,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from payments.banks import bank_memo
+from payments.errors import InvalidAmount
 from payments.requests import (
     Match,
     OpenRequest,
+    RequestSpec,
     Status,
+    create_requests,
     get_request,
     match_credit,
     status_of,
 )
 from payments.routing import Payment, PaymentStatus
 from qr import VietQR, build, parse
-from tests.payments.world import Stall, World, open_request
+from tests.payments.world import CITY, Stall, World, open_request, rng, row_counts
 
 T0 = datetime(2026, 5, 4, 1, 0, tzinfo=UTC)
 
@@ -184,3 +187,34 @@ def test_bank_memo_is_prefixed_upper_case_and_truncated() -> None:
     assert memo.startswith("VIETCO.")
     assert "MPK7Q2ZX" in memo
     assert len(memo) == 25
+
+
+def test_many_requests_at_once_get_distinct_unused_references(
+    world: World, vendor_with_two_banks: Stall
+) -> None:
+    account = vendor_with_two_banks.accounts[1]
+    first = open_request(world, account, amount_dong=10_000)  # drawn from rng()'s first values
+    specs = [RequestSpec(account, 10_000 + 1_000 * n, note="rau") for n in range(5)]
+    with world.engine.begin() as connection:
+        # The same seed draws first.reference again: it must be drawn anew, not reused.
+        made = create_requests(connection, specs, now=world.clock.now(), rng=rng(), city=CITY)
+    references = [r.reference for r in made]
+    assert first.reference not in references
+    assert len(set(references)) == 5
+    with world.engine.connect() as connection:
+        stored = [get_request(connection, r.id, vendor_id=r.vendor_id) for r in made]
+    assert [(s.reference, s.amount_dong, s.payload) for s in stored] == [
+        (r.reference, r.amount_dong, r.payload) for r in made
+    ]
+    assert parse(made[4].payload).amount == 14_000
+
+
+def test_one_bad_amount_in_a_bulk_request_writes_none(
+    world: World, vendor_with_two_banks: Stall
+) -> None:
+    account = vendor_with_two_banks.accounts[1]
+    before = row_counts(world.engine)
+    specs = [RequestSpec(account, 10_000), RequestSpec(account, -5)]
+    with pytest.raises(InvalidAmount, match="-5"), world.engine.begin() as connection:
+        create_requests(connection, specs, now=world.clock.now(), rng=rng(), city=CITY)
+    assert row_counts(world.engine) == before
