@@ -198,26 +198,34 @@ class FakeBank:
     def __init__(self, ledger: Ledger, *, offline: Iterable[str] = ()) -> None:
         self._ledger = ledger
         self.offline: set[str] = set(offline)
-        self._holders: dict[str, str] = {}
+        # account code -> name as inquiries show it; a holder never changes, so entries stay
+        # right. Sized by the accounts asked about, not by the payments.
+        self._names: dict[str, str] = {}
+
+    def learn(self, holders: Iterable[tuple[str, str, str]]) -> None:
+        """Accounts just opened (``(bin, account_number, holder)``, as ``Banks.open_accounts``
+        took them): inquiries about them are answered without reading the ledger."""
+        for bank_bin, account_number, holder in holders:
+            self._names[account_code(bank_bin, account_number)] = inquiry_name(holder.strip())
 
     def exchange(self, message: BankMessage) -> BankReply:
         if message.bank_bin in self.offline:
             return BankReply(ReplyStatus.OFFLINE, reason="bank_offline")
         if message.kind is MessageKind.INQUIRY:
-            holder = self._holder(message.bank_bin, message.account_number)
-            if holder is None:
+            name = self._name(message.bank_bin, message.account_number)
+            if name is None:
                 return BankReply(ReplyStatus.DECLINED, reason="unknown_account")
-            return BankReply(ReplyStatus.ACCEPTED, holder_name=inquiry_name(holder))
+            return BankReply(ReplyStatus.ACCEPTED, holder_name=name)
         if message.kind is MessageKind.DEBIT and message.amount_dong > BANK_MAX_PAYMENT_DONG:
             return BankReply(ReplyStatus.DECLINED, reason="amount_over_limit")
         return ACCEPTED
 
-    def _holder(self, bank_bin: str, account_number: str) -> str | None:
+    def _name(self, bank_bin: str, account_number: str) -> str | None:
         code = account_code(bank_bin, account_number)
-        cached = self._holders.get(code)
-        if cached is None:
+        name = self._names.get(code)
+        if name is None:
             account = self._ledger.account_by_code(code)
             if account is None:
                 return None
-            cached = self._holders[code] = account.holder
-        return cached
+            name = self._names[code] = inquiry_name(account.holder)
+        return name

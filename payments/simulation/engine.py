@@ -211,6 +211,7 @@ class Simulation:
                 market_rows,
                 market_day.new_adopters,
                 opening,
+                self.bank,
             )
             tally = pay_market_day(flows[model.key], model, market_rows, market_day, opening)
             self._add(model, len(market_day.new_adopters), linked, tally)

@@ -14,11 +14,13 @@ from datetime import datetime
 from sqlalchemy import Engine, insert
 
 from ledger import Ledger, Transfer, derive_id
-from payments.banks import Banks, cash_account_id, customer_account_id
+from payments.banks import Banks, FakeBank, cash_account_id, customer_account_id
 from payments.directory import (
+    MAX_LINKS_PER_CALL,
+    AccountLink,
     MarketDayRule,
     ReceivingAccount,
-    add_receiving_account,
+    add_receiving_accounts,
     create_commune,
     create_district,
     create_market,
@@ -186,8 +188,10 @@ def adopt(
     rows: MarketRows,
     new_vendors: list[int],
     now: datetime,
+    bank: FakeBank,
 ) -> int:
-    """Open the new adopters' accounts and register them as receiving accounts (stickers)."""
+    """Open the new adopters' accounts (``bank`` learns their holders, as a real bank would)
+    and register them as receiving accounts (stickers)."""
     if not new_vendors:
         return 0
     plans: list[tuple[int, str, str]] = []
@@ -205,17 +209,14 @@ def adopt(
             chosen.append(pick_bank(rng, [(b, s / total) for b, s in remaining]))
         for slot, bank_bin in enumerate(chosen):
             plans.append((vendor, bank_bin, vendor_account(model, vendor, slot)))
-    banks.open_accounts([(b, number, holders[v]) for v, b, number in plans])
-    with engine.begin() as connection:
-        for vendor, bank_bin, number in plans:
-            account = add_receiving_account(
-                connection,
-                ledger,
-                vendor_id=rows.vendor_ids[vendor],
-                bank_bin=bank_bin,
-                account_number=number,
-                city=rows.city,
-                now=now,
-            )
+    opened = [(b, number, holders[v]) for v, b, number in plans]
+    banks.open_accounts(opened)
+    bank.learn(opened)
+    for start in range(0, len(plans), MAX_LINKS_PER_CALL):
+        chunk = plans[start : start + MAX_LINKS_PER_CALL]
+        links = [AccountLink(rows.vendor_ids[v], b, number) for v, b, number in chunk]
+        with engine.begin() as connection:
+            accounts = add_receiving_accounts(connection, ledger, links, city=rows.city, now=now)
+        for (vendor, _bin, _number), account in zip(chunk, accounts, strict=True):
             rows.accounts.setdefault(vendor, []).append(account)
     return len(plans)
