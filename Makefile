@@ -42,7 +42,8 @@ reliability: setup
 	@scripts/ensure-postgres.sh
 	rm -rf var/reliability
 	MARKETPAY_RELIABILITY=long MARKETPAY_RELIABILITY_OUT=var/reliability $(BIN)/pytest tests/reliability -q
-	$(BIN)/pip-audit --progress-spinner off
+	# pip-audit skips every package here (per-version PyPI JSON and OSV unreachable); see RELIABILITY.md F4.
+	$(BIN)/python scripts/reliability/audit_deps.py --json var/reliability/audit.json
 
 bench: setup
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
