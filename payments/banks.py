@@ -26,7 +26,7 @@ BANK_MEMO_MAX_CHARS = 25  # what the payee's bank keeps of a transfer memo
 BANK_MAX_PAYMENT_DONG = 300_000_000  # a bank's own per-transfer limit for QR payments
 MAX_DEPOSIT_DONG = 10_000_000_000
 ACCOUNTS_PER_LEDGER_CALL = 8000  # the ledger's MAX_BATCH_ACCOUNTS (one transaction per call)
-MEMO_CACHE_MAX_ENTRIES = 50_000  # purposes seen again (stickers have none, requests repeat)
+MEMO_CACHE_MAX_ENTRIES = 4096  # purposes seen again (stickers have none; each request's is new)
 
 
 def account_code(bank_bin: str, account_number: str) -> str:

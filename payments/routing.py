@@ -38,7 +38,9 @@ from payments.requests import Match
 from qr import QRError, VietQR, parse
 
 MAX_PAYMENT_DONG = 500_000_000  # the switch's per-payment limit for QR transfers
-PARSE_CACHE_MAX_ENTRIES = 50_000  # parsed payloads kept (stickers and recent dynamic codes)
+PARSE_CACHE_MAX_ENTRIES = 50_000  # parsed stickers (static codes) kept
+# Tag 00 (format "01") then tag 01 (point of initiation) "11": a static code, i.e. a sticker.
+_STATIC_CODE_START = "000201010211"
 CLIENT_ID_MAX_CHARS = 36  # a UUID; the switch reference adds the payer's BIN and account
 _CLIENT_ID = re.compile(rf"^[A-Za-z0-9_.:-]{{1,{CLIENT_ID_MAX_CHARS}}}$")
 _ACCOUNT = re.compile(r"^[0-9A-Za-z]{1,19}$")
@@ -126,9 +128,17 @@ def prepare(payment: Payment) -> Prepared:
     return Prepared(payment, code, ref, amount, dynamic)
 
 
-@functools.lru_cache(maxsize=PARSE_CACHE_MAX_ENTRIES)
 def _parse(payload: str) -> VietQR:
-    # A market pays the same few stickers all day; VietQR is frozen, so sharing is safe.
+    # A dynamic code is paid once (or retried a few times), so caching it would only push the
+    # stickers out and fill memory with codes never seen again; stickers are paid all day.
+    if payload.startswith(_STATIC_CODE_START):
+        return _parse_sticker(payload)
+    return parse(payload)
+
+
+@functools.lru_cache(maxsize=PARSE_CACHE_MAX_ENTRIES)
+def _parse_sticker(payload: str) -> VietQR:
+    # VietQR is frozen, so sharing a parsed sticker is safe.
     return parse(payload)
 
 
