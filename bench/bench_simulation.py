@@ -4,7 +4,8 @@ The bundled thai-nguyen scenario made QR-heavy ("throughput" variant: every buye
 an account and no cash preference, full connectivity, every vendor adopts on the first day), so
 the measured figure is the payment path, not the cash bookkeeping. Faults stay at the scenario's
 rates, so retries and fault logging are included. Reported: setup time, payments/s over the
-day loop, and peak RSS when 100,000 and when all payments are done.
+day loop, and peak RSS (with the time) when 100,000, 500,000 and 1,000,000 payments are done
+and at the end: memory is flat when the later marks stay near the first.
 
     .venv/bin/python bench/bench_simulation.py --payments 100000             # SQLite temp file
     .venv/bin/python bench/bench_simulation.py --payments 30000 \
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,8 +39,7 @@ from payments.simulation.payflow import MAX_SLOT_MINUTES
 from payments.simulation.scenario import Scenario, load_scenario
 from payments.simulation.world import WorldModel
 
-MEMORY_MARK_PAYMENTS = 100_000
-PURCHASES_PER_DAY_AT_SCALE_1 = None  # measured from the model below
+MEMORY_MARKS_PAYMENTS = (100_000, 500_000, 1_000_000)
 
 
 def throughput_variant(scenario: Scenario) -> Scenario:
@@ -66,14 +67,8 @@ def purchases_per_day(scenario: Scenario, days: int) -> float:
     model = WorldModel(scenario, scale=1.0)
     total = 0
     for offset in range(days):
-        total += sum(len(m.sales) for m in model.day(scenario.start + _days(offset)))
+        total += sum(len(m.sales) for m in model.day(scenario.start + timedelta(days=offset)))
     return total / days
-
-
-def _days(n: int) -> object:
-    from datetime import timedelta
-
-    return timedelta(days=n)
 
 
 def fresh_engine(url: str | None, folder: Path):  # type: ignore[no-untyped-def]
@@ -97,6 +92,14 @@ def drop_database(url: str | None, name: str | None) -> None:
     admin.dispose()
 
 
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_s(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--payments", type=int, default=100_000)
@@ -116,11 +119,10 @@ def main() -> None:
         began = time.monotonic()
 
         def tick(progress: Progress) -> None:
-            if "loop" not in marks:
-                marks["loop"] = began  # replaced below by the first day's start
-            if progress.qr_payments >= MEMORY_MARK_PAYMENTS and "rss_100k" not in marks:
-                marks["rss_100k"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-                marks["at_100k_s"] = time.monotonic() - began
+            for mark in MEMORY_MARKS_PAYMENTS:
+                if progress.qr_payments >= mark and f"rss_{mark}" not in marks:
+                    marks[f"rss_{mark}"] = peak_rss_mib()
+                    marks[f"at_{mark}_s"] = time.monotonic() - began
             print(
                 f"day {progress.day}/{progress.days}: {progress.qr_payments} QR payments, "
                 f"{time.monotonic() - began:.0f} s",
@@ -136,13 +138,14 @@ def main() -> None:
         simulation.world.day = timed_day  # type: ignore[method-assign]
         report = simulation.run(tick)
         ended = time.monotonic()
+        ended_cpu = resource.getrusage(resource.RUSAGE_SELF)
         violations = Ledger(engine, clock=SystemClock().now).verify()
         verify_s = time.monotonic() - ended
         engine.dispose()
         drop_database(args.database_url, engine.url.database)
     setup_s = marks["first_day"] - began
     loop_s = ended - marks["first_day"]
-    rss_end = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_end = peak_rss_mib()
     print(
         f"backend: {'SQLite' if args.database_url is None else 'PostgreSQL'}; scale {scale}; "
         f"markets {report['markets']}; vendors {report['vendors']}; days {args.days}"
@@ -155,10 +158,15 @@ def main() -> None:
     print(
         f"setup: {setup_s:.1f} s; day loop: {loop_s:.1f} s = "
         f"{report['qr_payments'] / loop_s:.0f} QR payments/s; end to end "
-        f"{ended - began:.1f} s"
+        f"{ended - began:.1f} s; CPU time of this process {cpu_s(ended_cpu):.1f} s (on a shared "
+        "machine the CPU time moves less with other people's load than the wall time)"
     )
-    if "rss_100k" in marks:
-        print(f"peak RSS at 100k payments: {marks['rss_100k']:.0f} MiB")
+    for mark in MEMORY_MARKS_PAYMENTS:
+        if f"rss_{mark}" in marks:
+            print(
+                f"peak RSS at {mark:,} payments: {marks[f'rss_{mark}']:.0f} MiB "
+                f"(reached at {marks[f'at_{mark}_s']:.0f} s)"
+            )
     print(
         f"peak RSS at the end: {rss_end:.0f} MiB; ledger verify: "
         f"{'ok' if not violations else violations[:3]} ({verify_s:.1f} s)"
