@@ -26,7 +26,14 @@ REALISTIC_FAULTS = {
     "faults.duplicate_notification": 0.01,
     "faults.delayed_notification": 0.01,
 }
-CONFIRMING = {("completed", ""), ("duplicate", "already completed")}
+# Answers that told the payer the money went through. A retry of a completed payment is answered
+# "already completed" from the switch's own records even when the bank's reply to that retry is
+# lost too; its row then keeps the bank's "reply_lost" as reason (seen with per-day fault seeds).
+CONFIRMING = {
+    ("completed", ""),
+    ("duplicate", "already completed"),
+    ("duplicate", "reply_lost"),
+}
 
 
 def _utc(moment: datetime) -> datetime:
