@@ -2,13 +2,16 @@
 
 ``--calibrate`` compares the scenario with its published targets instead (``--fit`` also
 searches the free parameters). ``--if-empty`` makes a rerun harmless: when the database already
-holds a simulation, it says so and exits 0 (``make run`` uses it).
+holds a simulation, it says so and exits 0 (``make run`` uses it). ``--resume`` goes on with
+the run a killed ``simulate`` left (each day is committed whole); its options must be the
+stopped run's (else exit 2), and on an empty database it starts the run.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -48,6 +51,9 @@ def simulate(
     calibrate: bool = typer.Option(False, help="Compare with the published targets instead."),
     fit: bool = typer.Option(False, help="With --calibrate: search the free parameters."),
     if_empty: bool = typer.Option(False, help="Do nothing if the database holds a simulation."),
+    resume: bool = typer.Option(
+        False, help="Go on with the stopped run in the database (same options), or start it."
+    ),
 ) -> int:
     """Simulate market days: adoption, purchases, QR payments through switch and ledger."""
     try:
@@ -57,7 +63,8 @@ def simulate(
             return _calibrate(world, seed, fit=fit, as_json=as_json)
         if mode not in [m.value for m in Mode]:
             raise UsageProblem(f"--mode {mode!r}: use fast or camera")
-        return _simulate(world, days, first, seed, Mode(mode), scale, as_json, if_empty)
+        options = _Options(days, first, seed, Mode(mode), scale)
+        return _simulate(world, options, as_json=as_json, if_empty=if_empty, resume=resume)
     except PaymentError as exc:
         raise UsageProblem(str(exc)) from exc
 
@@ -71,23 +78,49 @@ def _date(text: str | None) -> date | None:
         raise UsageProblem(f"--start {text!r}: expected YYYY-MM-DD") from exc
 
 
-def _existing_run(engine: Engine) -> int | None:
+@dataclass(frozen=True)
+class _Options:
+    days: int | None
+    first: date | None
+    seed: int | None
+    mode: Mode
+    scale: float
+
+
+def _existing_run(engine: Engine) -> tuple[int, str] | None:
+    """The database's first run (id, how far it got), (-1, ...) for a directory written by
+    something else, or None when empty."""
     with engine.connect() as connection:
-        run_id = connection.scalar(select(func.min(runs.c.id)))
-        if run_id is None and connection.scalar(select(func.count()).select_from(districts)):
-            return -1  # a directory not written by a simulation: do not mix worlds
-    return None if run_id is None else int(run_id)
+        row = connection.execute(
+            select(runs.c.id, runs.c.status, runs.c.days_done, runs.c.days)
+            .order_by(runs.c.id)
+            .limit(1)
+        ).first()
+        if row is None and connection.scalar(select(func.count()).select_from(districts)):
+            return -1, "a directory"  # not written by a simulation: do not mix worlds
+    if row is None:
+        return None
+    if row.status == "running":
+        return row.id, f"simulation run {row.id}, stopped after day {row.days_done} of {row.days}"
+    return row.id, f"simulation run {row.id}"
+
+
+def _refusal(existing: tuple[int, str] | None, resume: bool) -> str | None:
+    """Why this database cannot take the run asked for, or None."""
+    if existing is None:
+        return None
+    run_id, what = existing
+    if run_id < 0:
+        return f"the database already holds {what}; use an empty database"
+    if resume:
+        return None
+    if "stopped" in what:
+        return f"the database already holds {what}; go on with --resume (same options)"
+    return f"the database already holds {what}; use an empty database"
 
 
 def _simulate(
-    world: Scenario,
-    days: int | None,
-    first: date | None,
-    seed: int | None,
-    mode: Mode,
-    scale: float,
-    as_json: bool,
-    if_empty: bool,
+    world: Scenario, options: _Options, *, as_json: bool, if_empty: bool, resume: bool
 ) -> int:
     settings = load_settings()
     ensure_data_dir(settings)
@@ -96,17 +129,24 @@ def _simulate(
     try:
         check_database(engine)
         existing = _existing_run(engine)
-        if existing is not None:
-            what = "a directory" if existing < 0 else f"simulation run {existing}"
+        refusal = _refusal(existing, resume)
+        if refusal is not None:
             if if_empty:
-                console.print(f"The database already holds {what}; not simulating again.")
+                assert existing is not None
+                console.print(f"The database already holds {existing[1]}; not simulating again.")
                 return 0
-            raise UsageProblem(f"the database already holds {what}; use an empty database")
+            raise UsageProblem(refusal)
         simulation = Simulation(
-            engine, world, seed=seed, days=days, start=first, mode=mode, scale=scale
+            engine,
+            world,
+            seed=options.seed,
+            days=options.days,
+            start=options.first,
+            mode=options.mode,
+            scale=options.scale,
         )
         began = time.monotonic()
-        report = _with_progress(simulation, console, as_json)
+        report = _with_progress(simulation, console, as_json, resume)
         elapsed_s = time.monotonic() - began
         try:
             refresh_all(engine, now=simulation.clock.now(), cash=cash_source())
@@ -121,7 +161,9 @@ def _simulate(
     return 0
 
 
-def _with_progress(simulation: Simulation, console: Console, quiet: bool) -> dict[str, Any]:
+def _with_progress(
+    simulation: Simulation, console: Console, quiet: bool, resume: bool
+) -> dict[str, Any]:
     columns = (
         TextColumn("[bold]simulating[/bold] day {task.completed:.0f}/{task.total:.0f}"),
         BarColumn(),
@@ -136,7 +178,7 @@ def _with_progress(simulation: Simulation, console: Console, quiet: bool) -> dic
             rate = done.qr_payments / max(time.monotonic() - began, 1e-9)
             bar.update(task, completed=done.day, qr=done.qr_payments, rate=rate)
 
-        return simulation.run(tick)
+        return simulation.run(tick, resume=resume)
 
 
 def _summary(console: Console, report: dict[str, Any], elapsed_s: float) -> None:

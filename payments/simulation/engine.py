@@ -7,6 +7,12 @@ and register receiving accounts (their stickers' static QR), and pays the day's 
 ``payments`` (``payflow``); cash sales are written as observations. Only one market day's sales
 are in memory at a time. The report is a deterministic JSON document (no wall-clock figures):
 the same scenario and seed give byte-identical reports and database rows.
+
+Crash safety: the set-up and then each simulated day are one database transaction each
+(``onetx.DayTransaction``), committed together with the run row's ``days_done`` and running
+totals. A killed run leaves whole days only; ``run(resume=True)`` goes on after the last one.
+Every random draw of a day comes from streams keyed by (seed, market, purpose, day), the fault
+injection included, so a resumed run writes exactly the rows and report of an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -14,25 +20,34 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from ledger import Ledger
 from payments.banks import Banks, FakeBank
 from payments.clock import ManualClock
-from payments.faults import FaultPlan, FaultRates, FaultyTransport
-from payments.messages import FaultKind
 from payments.simulation.calendar import local_time
+from payments.simulation.daily_faults import DailyFaults
+from payments.simulation.onetx import DayTransaction
 from payments.simulation.payflow import (
     MAX_SLOT_MINUTES,
     SLOT_MINUTES,
     DayTally,
     Flow,
     pay_market_day,
+)
+from payments.simulation.resume import (
+    MARKET_KEYS_SEPARATOR,
+    RunOptions,
+    StoredRun,
+    clock_from,
+    latest_run,
+    load_rows,
+    scenario_digest,
 )
 from payments.simulation.scenario import Scenario, ScenarioError
 from payments.simulation.setup import (
@@ -87,23 +102,6 @@ class Totals:
     markets: dict[str, MarketTotals] = field(default_factory=dict)
 
 
-def fault_plan(scenario: Scenario, seed: int, market_key: str, connectivity: float) -> FaultPlan:
-    """The scenario's fault rates, with timeouts raised where the connection is poor."""
-    faults = scenario.faults
-    extra = (1.0 - connectivity) * faults.timeout_per_missing_connectivity
-    rates = {
-        FaultKind.TIMEOUT_BEFORE_COMMIT: min(1.0, faults.timeout_before_commit + extra),
-        FaultKind.TIMEOUT_AFTER_COMMIT: min(1.0, faults.timeout_after_commit + extra),
-        FaultKind.BANK_OFFLINE: faults.bank_offline,
-        FaultKind.INSUFFICIENT_FUNDS: faults.insufficient_funds,
-        FaultKind.AMOUNT_OVER_LIMIT: faults.amount_over_limit,
-        FaultKind.DUPLICATE_NOTIFICATION: faults.duplicate_notification,
-        FaultKind.DELAYED_NOTIFICATION: faults.delayed_notification,
-    }
-    digest = hashlib.sha256(f"{seed}:{market_key}:faults".encode()).digest()
-    return FaultPlan(seed=int.from_bytes(digest[:8], "big"), default=FaultRates(rates))
-
-
 class Simulation:
     def __init__(
         self,
@@ -132,64 +130,157 @@ class Simulation:
         self.mode = mode
         self.engine = engine
         self.clock = ManualClock(local_time(scenario.start, 0))
-        self.ledger = Ledger(engine, clock=self.clock.now)
-        self.banks = Banks(engine, self.ledger)
+        # Everything the payment code writes goes through the open day's transaction.
+        self._day_tx = DayTransaction(engine)
+        written = cast(Engine, self._day_tx)  # duck-typed: begin(), connect(), dialect, url
+        self._written = written
+        self.ledger = Ledger(written, clock=self.clock.now)
+        self.banks = Banks(written, self.ledger)
         self.bank = FakeBank(self.ledger)
         self.totals = Totals()
+        self.payers = 0
+        self.qr_total = 0
+        self._camera_counters: dict[str, int] = {}
+        self._faults: dict[str, DailyFaults] = {}
+        self._report_done: dict[str, Any] | None = None
+        self._ran = False
 
-    def _switch(self, model: MarketModel) -> Switch:
-        plan = fault_plan(self.scenario, self.seed, model.key, model.market.connectivity)
-        transport = FaultyTransport(self.bank, plan)
-        return Switch(self.engine, self.ledger, self.banks, transport, self.clock)
+    def options(self) -> RunOptions:
+        return RunOptions(
+            scenario=self.scenario.name,
+            scenario_sha256=scenario_digest(self.scenario),
+            seed=self.seed,
+            start_date=self.scenario.start,
+            days=self.days,
+            mode=self.mode.value,
+            scale=self.world.scale,
+            slot_minutes=self.slot_minutes,
+            markets=MARKET_KEYS_SEPARATOR.join(model.key for model in self.world.markets),
+        )
 
-    def _start_run(self) -> int:
-        with self.engine.begin() as connection:
-            result = connection.execute(
-                insert(runs).values(
-                    scenario=self.scenario.name,
-                    seed=self.seed,
-                    start_date=self.scenario.start,
-                    days=self.days,
-                    mode=self.mode.value,
-                    scale=self.world.scale,
-                    status="running",
-                    started_at=self.clock.now(),
-                )
+    def _start_run(self, connection: Connection) -> int:
+        result = connection.execute(
+            insert(runs).values(
+                **self.options().row(),
+                status="running",
+                started_at=self.clock.now(),
+                days_done=0,
             )
-            key = result.inserted_primary_key
-            assert key is not None
-            return int(key[0])
+        )
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
-    def run(self, progress: Callable[[Progress], None] | None = None) -> dict[str, Any]:
-        """Simulate every day; returns the report (also stored in ``sim_runs``)."""
-        run_id = self._start_run()
+    def run(
+        self, progress: Callable[[Progress], None] | None = None, *, resume: bool = False
+    ) -> dict[str, Any]:
+        """Simulate every day; returns the report (also stored in ``sim_runs``).
+
+        ``resume``: if the database holds a run with the same options, go on after its last
+        committed day (a finished run's report is returned as it is); a run with other options
+        raises ``ResumeMismatch``; an empty database starts a new run. A Simulation runs once
+        (after an error its in-memory totals are past the database's): resume with a new one."""
+        assert not self._ran, "a Simulation runs once; resume with a new one"
+        self._ran = True
+        stored = None
+        if resume:
+            with self.engine.connect() as connection:
+                stored = latest_run(connection, self.options())
+        if stored is not None and stored.report is not None:
+            return stored.report  # finished already: nothing to redo
+        try:
+            run_id, rows, days_done = self._set_up() if stored is None else self._restore(stored)
+            flows = self._flows(run_id)
+            for offset in range(days_done, self.days):
+                self._commit_day(run_id, offset, rows, flows)
+                if progress is not None:
+                    progress(Progress(offset + 1, self.days, self.qr_total))
+        finally:
+            self._day_tx.abandon()  # after an error: the unfinished day leaves nothing
+        assert self._report_done is not None, "the last day finishes the run"
+        return self._report_done
+
+    def _set_up(self) -> tuple[int, dict[str, MarketRows], int]:
+        """The run row, banks, directory and buyers' accounts: one transaction."""
+        self._day_tx.open()
+        with self._written.begin() as connection:
+            run_id = self._start_run(connection)
         now = self.clock.now()
         connect_banks(self.banks, self.scenario, now)
-        rows = build_directory(self.engine, self.world, run_id, now)
-        payers = open_buyer_accounts(self.banks, self.ledger, self.world)
-        flows = {
-            model.key: Flow(
-                self.engine,
-                self.clock,
-                self._switch(model),
-                run_id,
-                self.seed,
-                self._camera_every(),
-                self.slot_minutes,
-            )
-            for model in self.world.markets
-        }
+        rows = build_directory(self._written, self.world, run_id, now)
+        self.payers = open_buyer_accounts(self.banks, self.ledger, self.world)
         for model in self.world.markets:
             self.totals.markets[model.key] = MarketTotals(
                 model.key, model.market.name, model.vendors
             )
-        qr_total = 0
-        for offset in range(self.days):
-            day = self.scenario.start + timedelta(days=offset)
-            qr_total += self._day(day, rows, flows)
-            if progress is not None:
-                progress(Progress(offset + 1, self.days, qr_total))
-        return self._finish(run_id, payers)
+        self._camera_counters = {model.key: 0 for model in self.world.markets}
+        self._save_progress(run_id, 0)
+        self._day_tx.commit()
+        return run_id, rows, 0
+
+    def _restore(self, stored: StoredRun) -> tuple[int, dict[str, MarketRows], int]:
+        """Back to the end of the last committed day: totals and clock from the run row,
+        directory ids from the database, the world model replayed (it is pure)."""
+        assert stored.progress is not None, f"run {stored.run_id} has no progress"
+        progress = stored.progress
+        self.payers = int(progress["payers"])
+        self.qr_total = int(progress["qr_total"])
+        self.totals = totals_from(progress["totals"], [m.key for m in self.world.markets])
+        self._camera_counters = {k: int(v) for k, v in progress["camera_counters"].items()}
+        self.clock.set(clock_from(progress))
+        with self.engine.connect() as connection:
+            rows = load_rows(connection, stored.run_id)
+        for offset in range(stored.days_done):
+            self.world.day(self.scenario.start + timedelta(days=offset))
+        return stored.run_id, rows, stored.days_done
+
+    def _flows(self, run_id: int) -> dict[str, Flow]:
+        flows = {}
+        for model in self.world.markets:
+            faults = DailyFaults(self.bank, self.scenario, self.seed, model)
+            self._faults[model.key] = faults
+            switch = Switch(self._written, self.ledger, self.banks, faults, self.clock)
+            flows[model.key] = Flow(
+                self._written,
+                self.clock,
+                switch,
+                run_id,
+                self.seed,
+                self._camera_every(),
+                self.slot_minutes,
+                camera_counter=self._camera_counters[model.key],
+            )
+        return flows
+
+    def _commit_day(
+        self, run_id: int, offset: int, rows: dict[str, MarketRows], flows: dict[str, Flow]
+    ) -> None:
+        """One simulated day and the run row's progress, in one transaction; the last day
+        also finishes the run (status ``done`` and the report)."""
+        self._day_tx.open()
+        day = self.scenario.start + timedelta(days=offset)
+        self.qr_total += self._day(day, rows, flows)
+        for key, flow in flows.items():
+            self._camera_counters[key] = flow.camera_counter
+        self._save_progress(run_id, offset + 1)
+        if offset + 1 == self.days:
+            self._finish(run_id)
+        self._day_tx.commit()
+
+    def _save_progress(self, run_id: int, days_done: int) -> None:
+        progress = {
+            "payers": self.payers,
+            "qr_total": self.qr_total,
+            "clock": self.clock.now().isoformat(),
+            "camera_counters": self._camera_counters,
+            "totals": asdict(self.totals),
+        }
+        with self._written.begin() as connection:
+            connection.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(days_done=days_done, progress_json=report_json(progress))
+            )
 
     def _camera_every(self) -> int | None:
         return self.scenario.payments.camera_every if self.mode is Mode.CAMERA else None
@@ -201,9 +292,10 @@ class Simulation:
         for market_day in self.world.day(day):
             model = by_key[market_day.market_key]
             self.clock.set(opening)
+            self._faults[model.key].start_day(day)
             market_rows = rows[model.key]
             linked = adopt(
-                self.engine,
+                self._written,
                 self.banks,
                 self.ledger,
                 self.world,
@@ -235,12 +327,12 @@ class Simulation:
         totals.camera_scans += tally.camera_scans
         totals.camera_misreads += tally.camera_misreads
 
-    def _finish(self, run_id: int, payers: int) -> dict[str, Any]:
-        with self.engine.connect() as connection:
+    def _finish(self, run_id: int) -> None:
+        with self._written.connect() as connection:
             faults = connection.scalar(select(func.count()).select_from(fault_log))
-        report = build_report(self, payers, int(faults or 0))
+        report = build_report(self, self.payers, int(faults or 0))
         text = report_json(report)
-        with self.engine.begin() as connection:
+        with self._written.begin() as connection:
             connection.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
@@ -251,7 +343,14 @@ class Simulation:
                     finished_at=self.clock.now(),
                 )
             )
-        return report
+        self._report_done = report
+
+
+def totals_from(stored: dict[str, Any], market_keys: list[str]) -> Totals:
+    """``Totals`` from its ``asdict`` form in the run row's progress (stored with sorted keys;
+    the markets go back in scenario order, the report's order)."""
+    markets = {key: MarketTotals(**stored["markets"][key]) for key in market_keys}
+    return Totals(**{**stored, "markets": markets})
 
 
 def build_report(simulation: Simulation, payers: int, faults: int) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The simulation's own tables, on their own ``MetaData`` (registered in merchant_app.schema).
 
 ``sim_runs``: one row per simulation written into this database (its parameters, and when done
-its deterministic report and that report's SHA-256). ``sim_markets``: which directory market a
+its deterministic report and that report's SHA-256; while running, the days committed and the
+report's totals so far, from which a killed run resumes). ``sim_markets``: which directory market a
 scenario's market key became. ``sim_cash_sales``: the cash sales observed at each stall on each
 market day, by reason (the statistics need them for QR's share of sales). Times are aware UTC.
 Market and vendor ids are the directory's (``pay_markets``, ``pay_vendors``); like payments'
@@ -55,6 +56,13 @@ runs = Table(
     Column("report_sha256", String(64), nullable=True),
     Column("started_at", DateTime(timezone=True), nullable=False),  # simulated time
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # Resume (engine.py): days committed so far, the options a resume must repeat, and the
+    # report's running totals as of ``days_done`` (committed with that day's rows).
+    Column("days_done", Integer, nullable=False, server_default="0"),
+    Column("slot_minutes", Integer, nullable=False, server_default="60"),
+    Column("markets", Text, nullable=True),  # comma-separated market keys; NULL: all
+    Column("scenario_sha256", String(64), nullable=True),
+    Column("progress_json", Text, nullable=True),
 )
 
 sim_markets = Table(
