@@ -47,6 +47,7 @@ from payments.simulation.resume import (
     clock_from,
     latest_run,
     load_rows,
+    realign_sequences,
     scenario_digest,
 )
 from payments.simulation.scenario import Scenario, ScenarioError
@@ -184,9 +185,12 @@ class Simulation:
         self._ran = True
         stored = None
         if resume:
-            with self.engine.connect() as connection:
+            with self.engine.begin() as connection:
                 stored = latest_run(connection, self.options())
+                realign_sequences(connection)
         if stored is not None and stored.report is not None:
+            assert stored.progress is not None
+            self.clock.set(clock_from(stored.progress))  # where the finished run left it
             return stored.report  # finished already: nothing to redo
         try:
             run_id, rows, days_done = self._set_up() if stored is None else self._restore(stored)

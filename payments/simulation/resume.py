@@ -4,8 +4,9 @@ The engine commits each simulated day in one transaction together with the run r
 ``days_done`` and ``progress_json`` (the report's running totals, the simulated clock, the
 camera counters). A resume reads them back here, refuses a run started with other options
 (``ResumeMismatch``), and reloads the directory ids (markets, vendors, receiving accounts) the
-day loop works with. The pure world model is replayed by the engine, not stored: it is
-derived from (seed, market, purpose, day) alone (world.py).
+day loop works with. On PostgreSQL it also winds the id sequences back (``realign_sequences``).
+The pure world model is replayed by the engine, not stored: it is derived from (seed, market,
+purpose, day) alone (world.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 
 from payments.directory import ReceivingAccount, receiving_accounts_of
 from payments.simulation.scenario import Scenario, ScenarioError
@@ -124,3 +125,34 @@ def _load_accounts(connection: Connection, market: MarketRows) -> None:
 
 def clock_from(progress: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(str(progress["clock"]))
+
+
+_SEQUENCED_COLUMNS = text(
+    "SELECT table_name, column_name FROM information_schema.columns"
+    " WHERE table_schema = current_schema()"
+    " AND (column_default LIKE 'nextval(%' OR is_identity = 'YES')"
+    " ORDER BY table_name, column_name"
+)
+
+
+def realign_sequences(connection: Connection) -> int:
+    """PostgreSQL sequences are not transactional: the inserts of a killed day used up ids that
+    its redo would otherwise get. Set each sequence of the schema to its column's MAX + 1, so a
+    resumed run numbers its rows as an uninterrupted one does (the simulation is the only
+    writer of its database: ``marketpay simulate`` refuses a database holding anything else).
+    Returns how many sequences were set; SQLite ids come from MAX(rowid) already."""
+    if connection.dialect.name != "postgresql":
+        return 0
+    columns = connection.execute(_SEQUENCED_COLUMNS).all()
+    for table, column in columns:
+        # Names come from the catalog, not from input; quoted as identifiers all the same.
+        table_sql = '"' + str(table).replace('"', '""') + '"'
+        column_sql = '"' + str(column).replace('"', '""') + '"'
+        connection.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, :column),"
+                f" COALESCE((SELECT MAX({column_sql}) FROM {table_sql}), 0) + 1, false)"
+            ),
+            {"table": table_sql, "column": str(column)},
+        )
+    return len(columns)

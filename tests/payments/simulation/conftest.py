@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, select
 
+from merchant_app.schema import all_metadata
 from payments.simulation.calibration import with_values
 from payments.simulation.scenario import Scenario, load_scenario
 
@@ -53,3 +56,19 @@ def busy(scenario: Scenario) -> Scenario:
             "faults.delayed_notification": 0.05,
         },
     )
+
+
+def fingerprint(engine: Engine) -> str:
+    """SHA-256 of every row of every table, tables by name, rows in primary-key order."""
+    digest = hashlib.sha256()
+    tables = sorted(
+        (table for metadata in all_metadata() for table in metadata.sorted_tables),
+        key=lambda table: table.name,
+    )
+    with engine.connect() as connection:
+        for table in tables:
+            digest.update(table.name.encode())
+            query = select(table).order_by(*table.primary_key.columns)
+            for row in connection.execute(query):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
