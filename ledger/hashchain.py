@@ -22,6 +22,7 @@ from ledger.model import ID_MAX, LedgerError
 ENCODING_VERSION = 1
 _json_string = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False
 HASH_HEX_CHARS = 64
+_blake2b = hashlib.blake2b
 
 
 def canonical_encoding(
@@ -66,6 +67,24 @@ def encode(
         f"{pending_id},{timeout_s},{flags},{_json_string(reference)},{_json_string(memo)},"
         f"{metadata_json},{timestamp_ns}]"
     ).encode()
+
+
+def link(
+    prev_hash: str, id: int, debit_account_id: int, credit_account_id: int, amount_dong: int,
+    pending_id: int, timeout_s: int, flags: int, reference: str, memo: str, metadata_json: str,
+    timestamp_ns: int,
+) -> str:  # fmt: skip
+    """``chain_hash(prev_hash, encode(...))`` in one step: the write path, once per transfer.
+
+    The same bytes are hashed: ``prev_hash`` is ASCII hex, so encoding it together with the
+    canonical text gives its ASCII bytes, the newline, then the encoding (a test pins the two
+    together). One f-string and one ``encode`` instead of three byte strings joined."""
+    return _blake2b(
+        f"{prev_hash}\n[{ENCODING_VERSION},{id},{debit_account_id},{credit_account_id},"
+        f"{amount_dong},{pending_id},{timeout_s},{flags},{_json_string(reference)},"
+        f"{_json_string(memo)},{metadata_json},{timestamp_ns}]".encode(),
+        digest_size=32,
+    ).hexdigest()
 
 
 def chain_hash(prev_hash: str, encoding: bytes) -> str:

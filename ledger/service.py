@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from ledger import store
 from ledger.batch import TransferState, run_accounts, run_transfers
 from ledger.group import GroupCommit
-from ledger.hashchain import chain_hash, encode, metadata_json
+from ledger.hashchain import HASH_HEX_CHARS, link, metadata_json
 from ledger.model import (
     MAX_BATCH_ACCOUNTS,
     MAX_BATCH_TRANSFERS,
@@ -286,21 +286,29 @@ def _chain_rows(
     accepted: list[Posting], start_ns: int, prev_hash: str
 ) -> tuple[list[tuple[Any, ...]], str]:
     """Rows for ``store.write_transfers``, each hashed onto the one before it."""
-    rows = []
+    assert len(prev_hash) == HASH_HEX_CHARS, prev_hash
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
     ts = start_ns
-    for p in accepted:
-        meta = p.metadata
-        encoding = encode(
-            p.id, p.debit_account_id, p.credit_account_id, p.amount_dong, p.pending_id or 0,
-            p.timeout_s, p.flags, p.reference, p.memo, metadata_json(meta), ts,
+    # Unpacked in Posting's field order: the loop runs once per transfer written.
+    for (
+        t_id, debit_id, credit_id, amount, flags, pending_id, _released, timeout_s, reference,
+        memo, meta, requested,
+    ) in accepted:  # fmt: skip
+        if meta:
+            meta_json = metadata_json(meta)
+            stored_metadata = json.dumps(dict(meta), ensure_ascii=False)
+        else:
+            meta_json = stored_metadata = "{}"
+        digest = link(
+            prev_hash, t_id, debit_id, credit_id, amount, pending_id or 0, timeout_s, flags,
+            reference, memo, meta_json, ts,
         )  # fmt: skip
-        digest = chain_hash(prev_hash, encoding)
-        stored_metadata = json.dumps(dict(meta), ensure_ascii=False) if meta else "{}"
-        rows.append(
+        expires = expires_at_ns(flags, timeout_s, ts) if timeout_s else None
+        append(
             (
-                p.id, p.debit_account_id, p.credit_account_id, p.amount_dong,
-                p.requested_amount_dong, p.reference, p.memo, p.flags, p.pending_id,
-                p.timeout_s, expires_at_ns(p, ts), stored_metadata, ts, prev_hash, digest,
+                t_id, debit_id, credit_id, amount, requested, reference, memo, flags, pending_id,
+                timeout_s, expires, stored_metadata, ts, prev_hash, digest,
             )
         )  # fmt: skip
         prev_hash = digest

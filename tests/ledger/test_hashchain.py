@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ledger.hashchain import canonical_encoding, chain_hash
+from ledger.hashchain import canonical_encoding, chain_hash, encode, link, metadata_json
 from ledger.model import ZERO_HASH
 
 AWKWARD = ["", "Đã nhận 25.000 đồng", 'quote " and \\ backslash', "tab\tnew\nline", "\x00\u2028😀"]
@@ -35,3 +35,11 @@ def test_hash_depends_on_the_previous_hash_and_every_byte() -> None:
     assert len(first) == 64
     assert chain_hash(first, encoding) != first
     assert chain_hash(ZERO_HASH, encoding.replace(b"25000", b"25001")) != first
+
+
+@pytest.mark.parametrize("text", AWKWARD)
+def test_write_path_link_hashes_the_same_bytes_as_chain_hash(text: str) -> None:
+    prev = chain_hash(ZERO_HASH, b"[]")
+    meta = metadata_json({"b": [1, "ư"], "a": text})
+    fields = (7, 1, 2, 25_000, 0, 3, 2, text, text[::-1], meta, 1_777_000_000_123_456_789)
+    assert link(prev, *fields) == chain_hash(prev, encode(*fields))
