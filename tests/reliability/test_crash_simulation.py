@@ -1,15 +1,18 @@
-"""SIGKILL ``marketpay simulate`` at seeded random moments, on SQLite and PostgreSQL.
+"""SIGKILL ``marketpay simulate`` at seeded random moments, resume it, on SQLite and PostgreSQL.
 
-After each kill, on the database the dead process left: ``marketpay ledger verify`` passes;
-every payment's linked ledger chain (``buyer -> settlement(A) [-> settlement(B)] -> vendor``) is
-stored whole or not at all; every whole chain has exactly one vendor credit and every credit its
-chain; and a second ``marketpay simulate`` on that database refuses (exit 2) and writes nothing,
-so a day can never be paid twice. The simulation has no resume: a killed run stays ``running``
-and the day is rerun on a fresh database (docs/RELIABILITY.md, open finding F2).
+First one uninterrupted run gives the reference: the SHA-256 of every row of every table. Then,
+on a fresh database, ``simulate ... --resume`` is started and SIGKILLed again and again. After
+each kill, on the database the dead process left: ``marketpay ledger verify`` passes; every
+payment's linked ledger chain (``buyer -> settlement(A) [-> settlement(B)] -> vendor``) is
+stored whole or not at all, with exactly one vendor credit; and the run row's committed
+progress accounts for every credit and cash observation in the database (a day is all there or
+not at all). When a started run finishes before its kill, the database must equal the
+reference row for row; then a new cycle starts on a fresh database. docs/RELIABILITY.md F1.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import time
@@ -20,8 +23,9 @@ from sqlalchemy import Engine, create_engine, func, select, text
 
 from ledger.tables import TransferRow
 from payments.routing import leg_ids
-from payments.simulation.tables import runs
-from payments.tables import credits
+from payments.simulation.tables import cash_sales, runs
+from payments.tables import credits, districts
+from tests.payments.simulation.conftest import fingerprint
 from tests.reliability.support import (
     CLI,
     cli_env,
@@ -32,18 +36,20 @@ from tests.reliability.support import (
     size,
 )
 
-SIM_ARGS = ("simulate", "--days", "40", "--scale", "0.2", "--json")
+SIM_DAYS = size(10, 40)  # short (make test) and long (make reliability) runs
+SIM_ARGS = ("simulate", "--days", str(SIM_DAYS), "--scale", "0.2", "--json")
+RESUME_ARGS = (*SIM_ARGS, "--resume")
 KILL_AFTER_S_MIN = 0.5
 KILL_AFTER_S_MAX = 4.0  # a whole run takes about 5 s on an idle machine, longer under load
 CHAIN_LEGS = (2, 3)
 FUNDING_PREFIX = "deposit:"
-ATTEMPTS_PER_KILL_MAX = 3
+CYCLES_MAX = 40  # bound on fresh databases (each cycle has at least one kill or finishes)
 
 
-def _reset(engine: Engine, tmp_path: Path, attempt: int) -> str:
-    """A fresh empty database for one attempt; returns its URL."""
+def _reset(engine: Engine, tmp_path: Path, name: str) -> str:
+    """A fresh empty database; returns its URL (PostgreSQL: ``engine``'s schema, emptied)."""
     if engine.dialect.name == "sqlite":
-        return f"sqlite:///{tmp_path / f'sim-{attempt}.db'}"
+        return f"sqlite:///{tmp_path / f'sim-{name}.db'}"
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
@@ -72,10 +78,41 @@ def _chains(engine: Engine) -> tuple[int, int]:
     return len(by_reference), sum(len(ids) for ids in by_reference.values())
 
 
-def _kill_once(env: dict[str, str], rng: random.Random, log: Path) -> bool:
-    """Start a simulation, SIGKILL it after a random delay; True if it was still running."""
+def _whole_days(engine: Engine) -> int:
+    """The committed progress accounts for every row of the days it counts; returns days done."""
+    with engine.connect() as connection:
+        run = connection.execute(select(runs)).first()
+        credit_count, credit_value = connection.execute(
+            select(func.count(), func.coalesce(func.sum(credits.c.amount_dong), 0))
+        ).one()
+        cash_count, cash_value = connection.execute(
+            select(
+                func.coalesce(func.sum(cash_sales.c.sales), 0),
+                func.coalesce(func.sum(cash_sales.c.value_dong), 0),
+            )
+        ).one()
+        directory = connection.scalar(select(func.count()).select_from(districts))
+        transfers = connection.scalar(select(func.count()).select_from(TransferRow))
+    if run is None:  # killed during the set-up: it left nothing at all
+        assert (directory, transfers, credit_count, cash_count) == (0, 0, 0, 0)
+        return 0
+    markets = json.loads(run.progress_json)["totals"]["markets"].values()
+    assert (credit_count, credit_value) == (
+        sum(m["qr_payments"] for m in markets),
+        sum(m["qr_value_dong"] for m in markets),
+    ), f"credits of a day not committed (run at day {run.days_done})"
+    assert (cash_count, cash_value) == (
+        sum(m["cash_sales"] for m in markets),
+        sum(m["cash_value_dong"] for m in markets),
+    ), f"cash observations of a day not committed (run at day {run.days_done})"
+    return int(run.days_done)
+
+
+def _start_and_kill(env: dict[str, str], rng: random.Random, log: Path) -> int | None:
+    """Start ``simulate --resume``, SIGKILL it after a random delay; None if it was killed,
+    else its exit code (it finished first)."""
     with log.open("ab") as out:
-        process = subprocess.Popen([*CLI, *SIM_ARGS], env=env, stdout=out, stderr=out)
+        process = subprocess.Popen([*CLI, *RESUME_ARGS], env=env, stdout=out, stderr=out)
     deadline = time.monotonic() + rng.uniform(KILL_AFTER_S_MIN, KILL_AFTER_S_MAX)
     while time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.02)
@@ -83,64 +120,83 @@ def _kill_once(env: dict[str, str], rng: random.Random, log: Path) -> bool:
     if killed:
         process.kill()
     process.wait(timeout=30)
-    return killed
+    return None if killed else process.returncode
 
 
-def _run_status(engine_url: str) -> list[str]:
-    engine = create_engine(engine_url)
+def _check_after_kill(env: dict[str, str], url: str) -> tuple[int, int, int]:
+    verify = ledger_verify(env)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    engine = create_engine(url)
     try:
-        with engine.connect() as connection:
-            return [str(s) for s in connection.scalars(select(runs.c.status))]
+        chains, legs = _chains(engine)
+        days_done = _whole_days(engine)
+    finally:
+        engine.dispose()
+    return chains, legs, days_done
+
+
+def _reference(empty_db: Engine, tmp_path: Path) -> str:
+    url = _reset(empty_db, tmp_path, "reference")
+    env = cli_env(tmp_path, url)
+    assert run_cli(env, "db", "upgrade").returncode == 0
+    whole = run_cli(env, *SIM_ARGS)
+    assert whole.returncode == 0, whole.stderr
+    engine = create_engine(url)
+    try:
+        return fingerprint(engine)
     finally:
         engine.dispose()
 
 
-def test_sigkill_during_simulation(empty_db: Engine, tmp_path: Path) -> None:
+def test_sigkill_during_simulation_then_resume_equals_an_uninterrupted_run(
+    empty_db: Engine, tmp_path: Path
+) -> None:
     backend = empty_db.dialect.name
     seed = seed_for("crash-sim", 4_242)
     rng = random.Random(f"{seed}:{backend}")
     target = size(1, 20)
-    attempts = kills = chains_checked = legs_checked = 0
-    # A run that finishes before its kill time is checked too, but does not count as a kill.
-    while kills < target and attempts < ATTEMPTS_PER_KILL_MAX * target:
-        attempt = attempts
-        attempts += 1
-        url = _reset(empty_db, tmp_path, attempt)
+    reference = _reference(empty_db, tmp_path)
+    kills = resumes = cycles = chains_checked = legs_checked = 0
+    kill_days: list[int] = []
+    while kills < target and cycles < CYCLES_MAX:
+        url = _reset(empty_db, tmp_path, f"cycle-{cycles}")
+        cycles += 1
         env = cli_env(tmp_path, url)
         assert run_cli(env, "db", "upgrade").returncode == 0
-        kills += _kill_once(env, rng, tmp_path / "simulate.log")
-        verify = ledger_verify(env)
-        assert verify.returncode == 0, verify.stdout + verify.stderr
+        while True:
+            exit_code = _start_and_kill(env, rng, tmp_path / "simulate.log")
+            if exit_code is not None:
+                assert exit_code == 0, (tmp_path / "simulate.log").read_text()[-2000:]
+                break
+            kills += 1
+            chains, legs, days_done = _check_after_kill(env, url)
+            chains_checked += chains
+            legs_checked += legs
+            kill_days.append(days_done)
+            resumes += 1  # the next start resumes after the last committed day
+            if kills == target:
+                finished = run_cli(env, *RESUME_ARGS)
+                assert finished.returncode == 0, finished.stderr
+                break
         engine = create_engine(url)
         try:
-            chains, legs = _chains(engine)
-            with engine.connect() as connection:
-                before = connection.scalar(select(func.count()).select_from(TransferRow))
-            started = bool(_run_status(url))
-            again = run_cli(env, *SIM_ARGS)
-            assert again.returncode == (2 if started else 0), again.stderr
-            if again.returncode == 2:
-                assert "already holds" in again.stderr
-                with engine.connect() as connection:
-                    after = connection.scalar(select(func.count()).select_from(TransferRow))
-                assert after == before
-            else:
-                chains, legs = _chains(engine)
+            assert fingerprint(engine) == reference, f"cycle {cycles}: resumed run differs"
         finally:
             engine.dispose()
-        chains_checked += chains
-        legs_checked += legs
     assert kills == target
     record(
         "crash_simulation",
         {
             "backend": backend,
             "seed": seed,
-            "attempts": attempts,
             "kills": kills,
+            "resumes": resumes,
+            "cycles_compared_with_reference": cycles,
+            "kills_at_days_done": kill_days,
             "payment_chains_checked": chains_checked,
             "ledger_legs_checked": legs_checked,
             "half_applied": 0,
             "duplicated": 0,
+            "differing_from_uninterrupted": 0,
         },
     )
