@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ledger.account_rules import check_account
 from ledger.model import (
     Account,
     AccountFlags,
@@ -27,7 +28,6 @@ from ledger.rules import (
     Posting,
     apply,
     check,
-    check_account,
     plain_step,
 )
 
