@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
-from ledger import store
+from ledger import read_queries, store
 from ledger.model import (
     PAGE_LIMIT_MAX,
     AccountBalance,
@@ -38,14 +38,14 @@ class LedgerReads:
         found: dict[int, AccountBalance] = {}
         with self._read() as conn:
             for chunk in store.chunks(store.in_range(wanted)):
-                for row in store.account_rows(conn, accounts.c.id.in_(chunk)):
-                    found[row.id] = store.account_balance(row)
+                for row in read_queries.account_rows(conn, accounts.c.id.in_(chunk)):
+                    found[row.id] = read_queries.account_balance(row)
         return [found[i] for i in dict.fromkeys(wanted) if i in found]
 
     def account_by_code(self, code: str) -> AccountBalance | None:
         with self._read() as conn:
-            rows = store.account_rows(conn, accounts.c.code == code)
-        return store.account_balance(rows[0]) if rows else None
+            rows = read_queries.account_rows(conn, accounts.c.code == code)
+        return read_queries.account_balance(rows[0]) if rows else None
 
     def get_transfers(self, ids: Iterable[int]) -> list[StoredTransfer]:
         """Stored transfers among ``ids`` in the order asked (missing ones omitted)."""
@@ -54,13 +54,13 @@ class LedgerReads:
         valid = {i for i in wanted if isinstance(i, int) and -store.ID_LIMIT < i < store.ID_LIMIT}
         with self._read() as conn:
             for chunk in store.chunks(valid):
-                for item in store.transfer_rows(conn, transfers.c.id.in_(chunk)):
+                for item in read_queries.transfer_rows(conn, transfers.c.id.in_(chunk)):
                     found[item.id] = item
         return [found[i] for i in dict.fromkeys(wanted) if i in found]
 
     def transfers_by_reference(self, reference: str) -> list[StoredTransfer]:
         with self._read() as conn:
-            return store.transfer_rows(conn, transfers.c.reference == reference)
+            return read_queries.transfer_rows(conn, transfers.c.reference == reference)
 
     def account_transfers(
         self, account_id: int, *, cursor: int | None = None, limit: int = 100
@@ -71,11 +71,11 @@ class LedgerReads:
             raise LedgerError(f"limit {limit}: must be 1..{PAGE_LIMIT_MAX}")
         if cursor is not None and cursor < 0:
             raise LedgerError(f"cursor {cursor}: must not be negative")
-        where = store.touching(account_id)
+        where = read_queries.touching(account_id)
         if cursor is not None:
             where = where & (transfers.c.timestamp_ns > cursor)
         with self._read() as conn:
-            items = store.transfer_rows(conn, where, limit=limit + 1)
+            items = read_queries.transfer_rows(conn, where, limit=limit + 1)
         more = len(items) > limit
         items = items[:limit]
         return TransferPage(items, items[-1].timestamp_ns if more else None)
@@ -84,11 +84,11 @@ class LedgerReads:
         """The account's balances counting only transfers committed at or before ``at``."""
         at_ns = store.datetime_to_ns(at)
         with self._read() as conn:
-            rows = store.account_rows(conn, accounts.c.id == account_id)
+            rows = read_queries.account_rows(conn, accounts.c.id == account_id)
             if not rows:
                 raise LedgerError(f"account {account_id} not found")
-            balances = store.balances_as_of(conn, account_id, at_ns)
-        return store.account_balance(rows[0], balances)
+            balances = read_queries.balances_as_of(conn, account_id, at_ns)
+        return read_queries.account_balance(rows[0], balances)
 
     def verify(self) -> list[Violation]:
         """Every broken invariant (empty when the ledger is sound)."""

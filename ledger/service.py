@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from ledger import store
+from ledger import locked_reads, store
 from ledger.batch import TransferState, run_accounts, run_transfers
 from ledger.group import GroupCommit
 from ledger.hashchain import HASH_HEX_CHARS, link, metadata_json
@@ -178,18 +178,31 @@ class Ledger(LedgerReads):
         """Decide ``batches`` one after the other in one pass (one set of statements).
 
         Each batch is run on its own, seeing the ones before it; a chain never spans two."""
-        head = store.lock_head(conn)
-        now_ns = self._now_ns(head.last_timestamp_ns)
-        head = self._expire(conn, head, now_ns)
         every = [t for batch in batches for t in batch]
-        pendings = store.load_pendings(conn, store.in_range(t.pending_id for t in every))
+        pending_ids = store.in_range(t.pending_id for t in every)
         account_ids = store.in_range(
             i for t in every for i in (t.debit_account_id, t.credit_account_id)
         )
-        for view in pendings.values():
-            account_ids.update((view.posting.debit_account_id, view.posting.credit_account_id))
-        before = store.load_account_states(conn, account_ids)
-        existing = store.load_postings(conn, store.in_range(t.id for t in every))
+        reads = locked_reads.lock_and_read(
+            conn,
+            transfer_ids=store.in_range(t.id for t in every),
+            account_ids=account_ids,
+            pending_ids=pending_ids,
+        )
+        now_ns = self._now_ns(reads.head.last_timestamp_ns)
+        head = self._expire(conn, reads.head, now_ns)
+        pendings, before, existing = reads.pendings, reads.accounts, reads.postings
+        if head.transfer_count != reads.head.transfer_count:
+            # The sweep wrote expiry rows and released holds: read again what it changed.
+            pendings = locked_reads.load_pendings(conn, pending_ids)
+            before = locked_reads.load_account_states(conn, account_ids)
+        missing = {
+            i
+            for view in pendings.values()
+            for i in (view.posting.debit_account_id, view.posting.credit_account_id)
+        }.difference(before)
+        if missing:  # a post/void naming account 0 touches its pending transfer's accounts
+            before.update(locked_reads.load_account_states(conn, missing))
         state = TransferState(dict(before), existing, pendings, now_ns)
         results = [run_transfers(batch, state) for batch in batches]
         if state.accepted:
@@ -259,7 +272,7 @@ class Ledger(LedgerReads):
         if due:
             voids = [_expiry(p) for p in due]
             ids = {i for p in due for i in (p.debit_account_id, p.credit_account_id)}
-            before = store.load_account_states(conn, ids)
+            before = locked_reads.load_account_states(conn, ids)
             state = TransferState(dict(before), {}, {}, now_ns)
             for void in voids:
                 state.accept(void)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, true
 
-from ledger import store
+from ledger import read_queries
 from ledger.hashchain import canonical_encoding, chain_hash
 from ledger.model import ZERO_HASH, AccountFlags, Balances, TransferFlags, Violation
 from ledger.rules import within_limits
@@ -27,7 +27,7 @@ def verify(conn: Connection) -> list[Violation]:
 
 def _currency_totals(conn: Connection) -> list[Violation]:
     found = []
-    for row in store.currency_totals(conn):
+    for row in read_queries.currency_totals(conn):
         if row.debits_posted != row.credits_posted:
             found.append(
                 Violation(
@@ -49,8 +49,8 @@ def _currency_totals(conn: Connection) -> list[Violation]:
 
 def _account_balances(conn: Connection) -> list[Violation]:
     found = []
-    computed = store.balances_from_transfers(conn)
-    for row in store.account_rows(conn, true()):
+    computed = read_queries.balances_from_transfers(conn)
+    for row in read_queries.account_rows(conn, true()):
         stored = Balances(
             row.debits_pending, row.debits_posted, row.credits_pending, row.credits_posted
         )
@@ -76,7 +76,7 @@ def _account_balances(conn: Connection) -> list[Violation]:
 
 def _resolutions(conn: Connection) -> list[Violation]:
     found = []
-    for row in store.resolutions(conn):
+    for row in read_queries.resolutions(conn):
         item = f"transfer {row.id}"
         problem = None
         if row.p_id is None:
@@ -99,7 +99,7 @@ def _resolutions(conn: Connection) -> list[Violation]:
 def _hash_chain(conn: Connection) -> list[Violation]:
     found = []
     prev_hash, count = ZERO_HASH, 0
-    for row in store.chain_rows(conn):
+    for row in read_queries.chain_rows(conn):
         count += 1
         item = f"transfer {row.id}"
         if row.amount_dong <= 0 or row.debit_account_id == row.credit_account_id:
@@ -125,7 +125,7 @@ def _hash_chain(conn: Connection) -> list[Violation]:
                 Violation("hash_chain", item, f"stored hash {row.hash} != computed {computed}")
             )
         prev_hash = row.hash
-    head = store.read_head(conn)
+    head = read_queries.read_head(conn)
     if (head.last_hash, head.transfer_count) != (prev_hash, count):
         found.append(
             Violation(
