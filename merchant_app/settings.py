@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )
+    secure_cookie: bool = Field(
+        default=False,
+        description="Mark the session cookie Secure (HTTPS only); on when served over https.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -80,6 +84,7 @@ class Settings(BaseSettings):
             "secret_key": _mask(self.secret_key),
             "operator_token": _mask(self.operator_token),
             "log_level": self.log_level,
+            "secure_cookie": str(self.secure_cookie).lower(),
         }
 
 

@@ -27,7 +27,9 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE_S,
         same_site="lax",
-        https_only=False,  # markets run plain HTTP on a local network too; TLS is the proxy's
+        # Off by default: markets also run plain HTTP on a local network, where a Secure cookie
+        # would never be sent back. Served over https (e.g. behind a TLS proxy), turn it on.
+        https_only=settings.secure_cookie,
     )
     app.mount("/assets", StaticFiles(directory=STATIC_DIR), name="assets")
     app.add_exception_handler(PageError, _page_error)  # type: ignore[arg-type]

@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from merchant_app.app import create_app
+from merchant_app.pages.security import SESSION_COOKIE
 from merchant_app.settings import ConfigError, load_settings, with_secrets
 
 CASES = {
@@ -105,3 +108,14 @@ def test_cli_usage_errors_are_one_line_exit_2(
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
     assert expected in result.stderr
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_secure_cookie_setting_marks_the_session_cookie(secure: bool, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/a.db"
+    settings = load_settings(data_dir=tmp_path, database_url=url, secure_cookie=secure)
+    base_url = "https://testserver" if secure else "http://testserver"
+    with TestClient(create_app(settings), base_url=base_url) as client:
+        cookie = client.get("/login").headers["set-cookie"]  # the CSRF token lives in the session
+    assert cookie.startswith(f"{SESSION_COOKIE}=")
+    assert ("; secure" in cookie.lower()) is secure
