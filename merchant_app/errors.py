@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from ledger import LedgerError
 from merchant_app.settings import ConfigError
@@ -64,10 +65,36 @@ async def _validation_handler(_request: Request, exc: RequestValidationError) ->
     )
 
 
-async def _http_handler(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+def _allowed_methods(request: Request) -> str:
+    """Every method of every route at this path: starlette's 405 names only the first route's
+    (GET and POST of one path are two routes), so ``Allow`` was incomplete."""
+    methods: set[str] = set()
+    pending = list(request.app.router.routes)
+    while pending:
+        route = pending.pop()
+        inner = getattr(route, "original_router", None)  # FastAPI's included router
+        if inner is not None:
+            pending.extend(inner.routes)
+        elif isinstance(route, Route) and route.methods:
+            match, _child = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    code = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+    }
     return JSONResponse(
         error_body(code.get(exc.status_code, "http_error"), str(exc.detail)),
         status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        headers=headers or None,
     )

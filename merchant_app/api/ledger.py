@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
@@ -21,12 +21,16 @@ from ledger import (
     Transfer,
     TransferFlags,
 )
-from ledger.model import MAX_BATCH_ACCOUNTS, PAGE_LIMIT_MAX
+from ledger.model import ID_MAX, MAX_BATCH_ACCOUNTS, PAGE_LIMIT_MAX
+from merchant_app.api.contract import INTEGRAL, OPERATOR, JsonInt, errors
 from merchant_app.auth import require_operator
 from merchant_app.deps import ClockDep, EngineDep
 
 router = APIRouter(
-    prefix="/api/v1/ledger", tags=["ledger"], dependencies=[Depends(require_operator)]
+    prefix="/api/v1/ledger",
+    tags=["ledger"],
+    dependencies=[Depends(require_operator)],
+    responses=errors(*OPERATOR),
 )
 
 
@@ -37,13 +41,19 @@ def get_ledger(engine: EngineDep, clock: ClockDep) -> Ledger:
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
+Flags = Annotated[StrictInt, Field(ge=0), INTEGRAL]
+# Ledger ids are client-chosen up to 2**63-1; a larger one names no account (404), it is not bad
+# input. No schema maximum: above 2**53 a JSON reader cannot tell the bound from its neighbours.
+AccountIdPath = Annotated[int, Path(ge=0)]
+
+
 class AccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: StrictInt
+    id: JsonInt
     code: StrictStr
     currency: StrictStr = "VND"
-    flags: StrictInt = Field(default=0, ge=0)
+    flags: Flags = 0
     holder: StrictStr = ""
     metadata: dict[str, Any] = Field(default_factory=dict)
 
@@ -51,15 +61,15 @@ class AccountIn(BaseModel):
 class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: StrictInt
-    debit_account_id: StrictInt
-    credit_account_id: StrictInt
-    amount: StrictInt
+    id: JsonInt
+    debit_account_id: JsonInt
+    credit_account_id: JsonInt
+    amount: JsonInt
     reference: StrictStr = ""
     memo: StrictStr = ""
-    flags: StrictInt = Field(default=0, ge=0)
-    pending_id: StrictInt | None = None
-    timeout_s: StrictInt = 0
+    flags: Flags = 0
+    pending_id: JsonInt | None = None
+    timeout_s: JsonInt = 0
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -67,7 +77,7 @@ AccountBatch = Annotated[list[AccountIn], Field(min_length=1, max_length=MAX_BAT
 TransferBatch = Annotated[list[TransferIn], Field(min_length=1, max_length=MAX_BATCH_TRANSFERS)]
 
 
-@router.post("/accounts")
+@router.post("/accounts", responses=errors(400))
 def create_accounts(body: AccountBatch, ledger: LedgerDep) -> JSONResponse:
     accounts = [
         Account(a.id, a.code, a.currency, AccountFlags(a.flags), a.holder, a.metadata) for a in body
@@ -78,7 +88,7 @@ def create_accounts(body: AccountBatch, ledger: LedgerDep) -> JSONResponse:
     )
 
 
-@router.post("/transfers")
+@router.post("/transfers", responses=errors(400))
 def create_transfers(body: TransferBatch, ledger: LedgerDep) -> JSONResponse:
     transfers = [
         Transfer(
@@ -101,9 +111,9 @@ def create_transfers(body: TransferBatch, ledger: LedgerDep) -> JSONResponse:
     )
 
 
-@router.get("/accounts/{account_id}")
-def get_account(account_id: int, ledger: LedgerDep) -> JSONResponse:
-    found = ledger.lookup_accounts([account_id])
+@router.get("/accounts/{account_id}", responses=errors(404))
+def get_account(account_id: AccountIdPath, ledger: LedgerDep) -> JSONResponse:
+    found = ledger.lookup_accounts([account_id]) if account_id <= ID_MAX else []
     if not found:
         raise HTTPException(status_code=404, detail=f"ledger account {account_id} not found")
     a = found[0]
@@ -123,15 +133,18 @@ def get_account(account_id: int, ledger: LedgerDep) -> JSONResponse:
     )
 
 
-@router.get("/accounts/{account_id}/transfers")
+@router.get("/accounts/{account_id}/transfers", responses=errors(404))
 def account_transfers(
-    account_id: int,
+    account_id: AccountIdPath,
     ledger: LedgerDep,
     cursor: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT_MAX)] = 100,
 ) -> JSONResponse:
-    if not ledger.lookup_accounts([account_id]):
+    if account_id > ID_MAX or not ledger.lookup_accounts([account_id]):
         raise HTTPException(status_code=404, detail=f"ledger account {account_id} not found")
+    # A cursor past every id is an empty page, as any cursor past the last transfer is.
+    if cursor is not None:
+        cursor = min(cursor, ID_MAX)
     page = ledger.account_transfers(account_id, cursor=cursor, limit=limit)
     return JSONResponse(
         {"items": [_transfer_json(t) for t in page.items], "next_cursor": page.next_cursor}

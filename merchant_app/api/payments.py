@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, StrictInt, StrictStr
 from sqlalchemy import Engine, insert, select, update
 from starlette.concurrency import run_in_threadpool
 
+from merchant_app.api.contract import ID_MAX, INTEGRAL, Id, IdPath, errors
 from merchant_app.api.payments_deps import WorldDep
 from merchant_app.auth import CurrentVendor
 from merchant_app.deps import ClockDep, SessionDep
@@ -29,13 +30,15 @@ from payments.directory import ReceivingAccount
 from payments.errors import NotFound
 from payments.notifications import FEED_PAGE_MAX_EVENTS, FeedEvent, events_since
 from payments.tables import (
+    NOTE_MAX_CHARS,
     URL_MAX_CHARS,
     credits,
     markets,
     webhook_endpoints,
 )
 
-router = APIRouter(prefix="/api/v1/vendors", tags=["vendors"])
+# Every route: 401 without a vendor token, 403 with a token that is not a vendor's.
+router = APIRouter(prefix="/api/v1/vendors", tags=["vendors"], responses=errors(401, 403))
 
 FEED_POLL_S = 1.0  # a feed reader re-reads the database at least this often
 FEED_MAX_DURATION_S = 3600  # then the client reconnects with Last-Event-ID
@@ -44,15 +47,17 @@ _REQUEST_RNG = random.SystemRandom()  # order references must not be guessable a
 
 
 class AccountIn(BaseModel):
-    bank_bin: StrictStr = Field(min_length=6, max_length=6)
-    account_number: StrictStr = Field(min_length=1, max_length=19)
+    bank_bin: StrictStr = Field(pattern=r"^\d{6}$")
+    account_number: StrictStr = Field(pattern=r"^[0-9A-Za-z]{1,19}$")
 
 
 class RequestIn(BaseModel):
-    receiving_account_id: StrictInt
-    amount_dong: StrictInt
-    note: StrictStr = Field(default="", max_length=50)
-    ttl_s: StrictInt = payment_requests.REQUEST_TTL_S
+    receiving_account_id: Id
+    amount_dong: Annotated[StrictInt, Field(ge=1, le=payment_requests.MAX_REQUEST_DONG), INTEGRAL]
+    note: StrictStr = Field(default="", max_length=NOTE_MAX_CHARS)
+    ttl_s: Annotated[StrictInt, Field(ge=60, le=payment_requests.MAX_REQUEST_TTL_S), INTEGRAL] = (
+        payment_requests.REQUEST_TTL_S
+    )
 
 
 class WebhookIn(BaseModel):
@@ -110,7 +115,7 @@ def my_accounts(vendor: CurrentVendor, session: SessionDep) -> JSONResponse:
     return JSONResponse([_account_json(a) for a in accounts])
 
 
-@router.post("/me/accounts", status_code=201)
+@router.post("/me/accounts", status_code=201, responses=errors(400, 404, 409))
 def add_account(
     body: AccountIn, vendor: CurrentVendor, session: SessionDep, world: WorldDep, clock: ClockDep
 ) -> JSONResponse:
@@ -133,7 +138,7 @@ def _owned_account(session: SessionDep, vendor_id: int, account_id: int) -> Rece
     raise NotFound(f"receiving account {account_id} does not exist")
 
 
-@router.post("/me/requests", status_code=201)
+@router.post("/me/requests", status_code=201, responses=errors(400, 404, 422))
 def create_request(
     body: RequestIn, vendor: CurrentVendor, session: SessionDep, clock: ClockDep
 ) -> JSONResponse:
@@ -152,9 +157,9 @@ def create_request(
     return JSONResponse(_request_json(created, now), status_code=201)
 
 
-@router.get("/me/requests/{request_id}")
+@router.get("/me/requests/{request_id}", responses=errors(404))
 def get_request(
-    request_id: int, vendor: CurrentVendor, session: SessionDep, clock: ClockDep
+    request_id: IdPath, vendor: CurrentVendor, session: SessionDep, clock: ClockDep
 ) -> JSONResponse:
     found = payment_requests.get_request(session.connection(), request_id, vendor_id=vendor.id)
     return JSONResponse(_request_json(found, clock.now()))
@@ -164,7 +169,7 @@ def get_request(
 def my_credits(
     vendor: CurrentVendor,
     session: SessionDep,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=ID_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=CREDITS_PAGE_MAX)] = 100,
 ) -> JSONResponse:
     rows = session.connection().execute(
@@ -189,7 +194,7 @@ def my_credits(
     )
 
 
-@router.put("/me/webhook")
+@router.put("/me/webhook", responses=errors(400))
 def set_webhook(
     body: WebhookIn, vendor: CurrentVendor, session: SessionDep, clock: ClockDep
 ) -> JSONResponse:
@@ -211,9 +216,19 @@ def set_webhook(
     return JSONResponse({"url": body.url, "secret": secret})
 
 
-@router.get("/{vendor_id}/feed")
+# Errors are JSON; the 200 is a Server-Sent Events stream (declared so, for content-type checks).
+FEED_RESPONSES = {
+    **errors(403),
+    200: {
+        "description": "Server-Sent Events, one `payment` event per credit",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    },
+}
+
+
+@router.get("/{vendor_id}/feed", responses=FEED_RESPONSES)
 async def feed(
-    vendor_id: int,
+    vendor_id: IdPath,
     vendor: CurrentVendor,
     world: WorldDep,
     clock: ClockDep,

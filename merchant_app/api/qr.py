@@ -7,16 +7,20 @@ handler; ``parse`` answers 200 with ``valid: false`` for an invalid payload, lik
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 import qr
+from merchant_app.api.contract import errors
+from qr.model import SERVICE_CODES
 from qr.scan import MAX_IMAGE_BYTES
 
 router = APIRouter(prefix="/api/v1/qr", tags=["qr"])
+Service = Literal["QRIBFTTA", "QRIBFTTC", "QRPUSH"]
+assert set(get_args(Service)) == SERVICE_CODES, "the schema lists qr's service codes"
 
 MAX_PAYLOAD_CHARS = 512
 
@@ -24,8 +28,8 @@ MAX_PAYLOAD_CHARS = 512
 class ParseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    payload: str = Field(max_length=MAX_PAYLOAD_CHARS)
-    lenient: bool = False
+    payload: StrictStr = Field(max_length=MAX_PAYLOAD_CHARS)
+    lenient: StrictBool = False
 
 
 class EncodeIn(BaseModel):
@@ -42,7 +46,7 @@ class EncodeIn(BaseModel):
     format: Literal["text", "png", "svg"] = "text"
 
 
-@router.post("/parse")
+@router.post("/parse", responses=errors(400))
 def parse_payload(body: ParseIn) -> dict[str, Any]:
     """The ``qr parse --json`` object for ``payload``."""
     if body.lenient:
@@ -53,7 +57,7 @@ def parse_payload(body: ParseIn) -> dict[str, Any]:
         return qr.describe_error(exc)
 
 
-@router.post("/encode")
+@router.post("/encode", responses=errors(400))
 def encode(body: EncodeIn) -> dict[str, Any]:
     """``{"payload", "code"}``; with format png or svg also ``image`` (base64 PNG or SVG text)."""
     try:
@@ -80,7 +84,7 @@ def encode(body: EncodeIn) -> dict[str, Any]:
     return result
 
 
-@router.post("/scan")
+@router.post("/scan", responses=errors(413, 422))
 async def scan_image(image: Annotated[UploadFile, File()]) -> JSONResponse:
     """Decode the QR codes in an uploaded photo: ``{"payloads", "step", "ms"}``."""
     data = await image.read(MAX_IMAGE_BYTES + 1)

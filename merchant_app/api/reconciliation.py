@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path
 
+from merchant_app.api.contract import DAY_2000S_PATTERN, OPERATOR, IsoDay, day_query, errors
 from merchant_app.api.officials import OperatorViewer, Viewer, ViewerDep
 from merchant_app.deps import ClockDep, EngineDep
 from payments.reconciliation.job import (
@@ -22,7 +23,13 @@ from payments.reconciliation.job import (
 )
 from payments.reconciliation.store import public_exception, stored_day, stored_runs
 
-router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
+router = APIRouter(
+    prefix="/api/v1/reconciliation", tags=["reconciliation"], responses=errors(*OPERATOR)
+)
+# Days the job accepts (2000..2099), the pattern published; the range rules are 400s.
+Day = Annotated[IsoDay, day_query("from", DAY_2000S_PATTERN)]
+DayTo = Annotated[IsoDay, day_query("to", DAY_2000S_PATTERN)]
+DayPath = Annotated[IsoDay, Path(json_schema_extra={"pattern": DAY_2000S_PATTERN})]
 
 
 def _check_days(*days: date) -> None:
@@ -33,13 +40,8 @@ def _check_days(*days: date) -> None:
             )
 
 
-@router.get("/runs")
-def runs(
-    _who: ViewerDep,
-    engine: EngineDep,
-    first: Annotated[date, Query(alias="from")],
-    last: Annotated[date, Query(alias="to")],
-) -> dict[str, object]:
+@router.get("/runs", responses=errors(400))
+def runs(_who: ViewerDep, engine: EngineDep, first: Day, last: DayTo) -> dict[str, object]:
     """One summary per reconciled day of the range."""
     _check_days(first, last)
     if last < first or (last - first).days + 1 > MAX_RANGE_DAYS:
@@ -50,8 +52,8 @@ def runs(
         return {"runs": stored_runs(connection, first, last)}
 
 
-@router.get("/runs/{day}")
-def run_of_day(who: ViewerDep, engine: EngineDep, day: date) -> dict[str, object]:
+@router.get("/runs/{day}", responses=errors(400, 404))
+def run_of_day(who: ViewerDep, engine: EngineDep, day: DayPath) -> dict[str, object]:
     """One day's summary, exceptions and per-bank settlement checks."""
     _check_days(day)
     with engine.connect() as connection:
@@ -66,13 +68,13 @@ def run_of_day(who: ViewerDep, engine: EngineDep, day: date) -> dict[str, object
     return {"run": found.run, "exceptions": listed, "settlement": found.settlement}
 
 
-@router.post("/run")
+@router.post("/run", responses=errors(400, 404))
 def run(
     _who: OperatorViewer,
     engine: EngineDep,
     clock: ClockDep,
-    first: Annotated[date, Query(alias="from")],
-    last: Annotated[date | None, Query(alias="to")] = None,
+    first: Day,
+    last: Annotated[IsoDay | None, day_query("to", DAY_2000S_PATTERN)] = None,
 ) -> dict[str, object]:
     """Reconcile a day (or a range) now; re-running replaces the stored results."""
     _check_days(first, last or first)

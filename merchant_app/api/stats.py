@@ -12,17 +12,20 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
+from merchant_app.api.contract import OPERATOR, IsoDay, day_query, errors
 from merchant_app.api.officials import OperatorViewer, ViewerDep
 from merchant_app.deps import ClockDep, EngineDep
 from merchant_app.reports.cash import cash_observations
 from payments.stats.refresh import StatsInputError
-from payments.stats.report import market_forecasts, read_adoption, refresh_all
+from payments.stats.report import activity_range, market_forecasts, read_adoption, refresh_all
 from payments.stats.sources import Level
 from payments.stats.sql import Period
 
 UNIT_ID_MAX = 2**63 - 1  # ids are signed 64-bit columns; larger is a 422, not a database error
 
-router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
+NOTHING_TO_SUMMARIZE = "no payment activity recorded yet: nothing to summarize"
+
+router = APIRouter(prefix="/api/v1/stats", tags=["statistics"], responses=errors(*OPERATOR))
 
 
 class RefreshOut(BaseModel):
@@ -35,8 +38,8 @@ def adoption(
     engine: EngineDep,
     by: Level = Level.MARKET,
     period: Period = Period.WEEK,
-    first: Annotated[date | None, Query(alias="from")] = None,
-    last: Annotated[date | None, Query(alias="to")] = None,
+    first: Annotated[IsoDay | None, day_query("from")] = None,
+    last: Annotated[IsoDay | None, day_query("to")] = None,
     unit_id: Annotated[int | None, Query(ge=1, le=UNIT_ID_MAX)] = None,
 ) -> dict[str, object]:
     """Adoption rows of one level and period, with shares, averages and growth."""
@@ -73,16 +76,19 @@ def forecast(_who: ViewerDep, engine: EngineDep, clock: ClockDep) -> dict[str, o
     }
 
 
-@router.post("/refresh")
+@router.post("/refresh", responses=errors(400, 409))
 def refresh(
     _who: OperatorViewer,
     engine: EngineDep,
     clock: ClockDep,
-    first: Annotated[date | None, Query(alias="from")] = None,
-    last: Annotated[date | None, Query(alias="to")] = None,
+    first: Annotated[IsoDay | None, day_query("from")] = None,
+    last: Annotated[IsoDay | None, day_query("to")] = None,
 ) -> RefreshOut:
     """Recompute the summary rows (all days with activity unless a range is given)."""
     with engine.connect() as connection:
+        if (first is None or last is None) and activity_range(connection) is None:
+            # The state of the data, not the request, is what is missing: 409, like a retry later.
+            raise HTTPException(status_code=409, detail=NOTHING_TO_SUMMARIZE)
         cash = cash_observations(connection)
     try:
         written = refresh_all(engine, now=clock.now(), cash=cash, first=first, last=last)

@@ -107,10 +107,10 @@ def test_unknown_days_and_bad_dates(site: Site) -> None:
     assert "no payment records" in no_data.json()["message"]
 
 
-def test_refreshing_an_empty_database_is_a_clear_400(site: Site) -> None:
+def test_refreshing_an_empty_database_is_a_clear_409(site: Site) -> None:
     response = site.client().post("/api/v1/stats/refresh", headers=OPERATOR)
-    assert response.status_code == 400
+    assert response.status_code == 409  # the data is missing, not the request wrong
     assert response.json() == {
-        "error": "http_error",
+        "error": "conflict",
         "message": "no payment activity recorded yet: nothing to summarize",
     }

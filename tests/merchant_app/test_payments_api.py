@@ -115,8 +115,9 @@ def test_api_errors_have_one_shape_and_name_the_problem(client: TestClient) -> N
         json={"receiving_account_id": account, "amount_dong": 0},
         headers=vendor,
     )
-    assert zero.status_code == 400
-    assert zero.json()["error"] == "invalid_amount"
+    assert zero.status_code == 422  # the schema says amount_dong >= 1 (F2)
+    assert zero.json()["error"] == "invalid_request"
+    assert zero.json()["message"].startswith("amount_dong: ")
     fractional = client.post(
         "/api/v1/vendors/me/requests",
         json={"receiving_account_id": account, "amount_dong": 1.5},
