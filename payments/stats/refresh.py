@@ -33,6 +33,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from payments.stats.bulk import bulk_session
 from payments.stats.sources import Level, Sources, market_units, unit_column, units, vendor_qr_since
 from payments.stats.sql import (
     VIETNAM_UTC_OFFSET_H,
@@ -45,7 +46,6 @@ from payments.stats.staging import Staged, staged
 from payments.stats.tables import adoption
 
 MAX_REFRESH_DAYS = 731  # two years of daily rows per unit is the most one refresh may write
-REPEAT_PAYER_MIN_PAYMENTS = 2
 VIETNAM = dt_timezone(timedelta(hours=VIETNAM_UTC_OFFSET_H))
 KEYS = ("unit_id", "period_start")
 
@@ -99,7 +99,10 @@ def refresh(
     lo = local_midnight_utc(min(bounds[0][0] for bounds in spans.values()))
     hi = local_midnight_utc(max(bounds[-1][1] for bounds in spans.values()))
     written = 0
-    with staged(connection, sources, lo, hi) as stage:
+    with (
+        bulk_session(connection),
+        staged(connection, sources, lo, hi, levels=levels, periods=periods) as stage,
+    ):
         for period, bounds in spans.items():
             for level in levels:
                 written += _replace(connection, stage, level, period, bounds, now)
@@ -188,7 +191,12 @@ def _summary(
     median = histogram_percentiles(
         tickets, "amount_dong", "n", KEYS, {"median_ticket_dong": 0.5}, dialect
     )
-    payers = _payer_counts(_by_unit(stage.payers, level, period, dialect))
+    counted = stage.payer_counts
+    payers = (
+        select(counted)
+        .where(counted.c.level == level.value, counted.c.period == period.value)
+        .subquery()
+    )
     attempt_rows = _by_unit(stage.attempts, level, period, dialect)
     tries = _grouped(
         attempt_rows,
@@ -263,24 +271,6 @@ def _cash_column(cash: Subquery | None, name: str) -> ColumnElement[int]:
     if cash is None:
         return null().cast(Integer).label(name)
     return func.coalesce(cash.c[name], literal(0, Integer)).label(name)
-
-
-def _payer_counts(payer_days: Subquery) -> Subquery:
-    """unique_payers and repeat_payers (≥ 2 payments in the period) per unit and period."""
-    per_payer = (
-        select(
-            payer_days.c.unit_id,
-            payer_days.c.period_start,
-            payer_days.c.payer_key,
-            func.sum(payer_days.c.n).label("payments"),
-        )
-        .group_by(payer_days.c.unit_id, payer_days.c.period_start, payer_days.c.payer_key)
-        .subquery()
-    )
-    repeat = (per_payer.c.payments >= REPEAT_PAYER_MIN_PAYMENTS).cast(Integer)
-    return _grouped(
-        per_payer, func.count().label("unique_payers"), func.sum(repeat).label("repeat_payers")
-    )
 
 
 def _vendor_counts(level: Level, frame: Subquery) -> Subquery:

@@ -12,7 +12,7 @@ The tables are TEMPORARY: private to the refreshing connection, dropped when it 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,8 +31,9 @@ from sqlalchemy import (
     text,
 )
 
-from payments.stats.sources import Sources
-from payments.stats.sql import Period, Rows, elapsed_ms, period_start
+from payments.stats.payers import fill_payer_counts, payer_counts_table
+from payments.stats.sources import Level, Sources, market_units
+from payments.stats.sql import Period, Rows, elapsed_ms, period_of_day, period_start
 
 DAY_CHARS = 10  # 'YYYY-MM-DD'
 PAYER_KEY_MAX_CHARS = 40
@@ -42,10 +43,11 @@ PAYER_KEY_MAX_CHARS = 40
 class Staged:
     vendor_days: Table  # market_id, day, vendor_id (distinct)
     tickets: Table  # market_id, day, amount_dong, n
-    payers: Table  # market_id, day, payer_key, n
+    payers: Table  # market_id, day, payer_key, n, commune_id, district_id, week, month
     latencies: Table  # market_id, day, latency_ms, n
     attempts: Table  # market_id, day, attempts, failures, timeouts
     cash: Table | None  # market_id, day, sales, value_dong
+    payer_counts: Table  # level, period, unit_id, period_start, unique_payers, repeat_payers
 
 
 def _tables(with_cash: bool) -> Staged:
@@ -64,10 +66,16 @@ def _tables(with_cash: bool) -> Staged:
     return Staged(
         vendor_days=temp("stat_stage_vendor_days", Column("vendor_id", Integer)),
         tickets=temp("stat_stage_tickets", Column("amount_dong", BigInteger), Column("n", Integer)),
+        # The market's commune and district and the day's week and month are stored once here,
+        # so the payer counts of every level and period (payers.py) group plain columns.
         payers=temp(
             "stat_stage_payers",
             Column("payer_key", String(PAYER_KEY_MAX_CHARS)),
             Column("n", Integer),
+            Column("commune_id", Integer),
+            Column("district_id", Integer),
+            Column("week", String(DAY_CHARS)),
+            Column("month", String(DAY_CHARS)),
         ),
         latencies=temp("stat_stage_latencies", Column("latency_ms", Float), Column("n", Integer)),
         attempts=temp(
@@ -79,6 +87,7 @@ def _tables(with_cash: bool) -> Staged:
         cash=temp("stat_stage_cash", Column("sales", Integer), Column("value_dong", BigInteger))
         if with_cash
         else None,
+        payer_counts=payer_counts_table(metadata),
     )
 
 
@@ -92,9 +101,16 @@ def _dated(source: Rows, dialect: str, lo: datetime, hi: datetime) -> Rows:
 
 @contextmanager
 def staged(
-    connection: Connection, sources: Sources, lo: datetime, hi: datetime
+    connection: Connection,
+    sources: Sources,
+    lo: datetime,
+    hi: datetime,
+    *,
+    levels: Sequence[Level] = tuple(Level),
+    periods: Sequence[Period] = tuple(Period),
 ) -> Iterator[Staged]:
-    """Fill the staging tables from ``sources`` for [lo, hi); drop them afterwards."""
+    """Fill the staging tables from ``sources`` for [lo, hi), with the payer counts of each
+    level × period; drop them afterwards."""
     dialect = connection.dialect.name
     stage = _tables(sources.cash is not None)
     created = [t for t in stage.__dict__.values() if t is not None]
@@ -103,9 +119,12 @@ def staged(
     try:
         _fill(connection, stage, sources, dialect, lo, hi)
         # Autovacuum never sees TEMPORARY tables: without statistics PostgreSQL plans the
-        # twelve summaries over them blind.
+        # payer counts and the twelve summaries over them blind.
         for table in created:
-            connection.execute(text(f"ANALYZE {table.name}"))
+            if table is not stage.payer_counts:
+                connection.execute(text(f"ANALYZE {table.name}"))
+        fill_payer_counts(connection, stage.payers, stage.payer_counts, levels, periods)
+        connection.execute(text(f"ANALYZE {stage.payer_counts.name}"))
         yield stage
     finally:
         for table in reversed(created):
@@ -137,16 +156,27 @@ def _fill(
         )
     )
     payer_rows = sources.payers.subquery()
+    mapping = market_units().subquery()
+    per_payer_day = (
+        select(*keys, payer_rows.c.payer_key, func.count().label("n"))
+        .join_from(
+            receipts,
+            payer_rows,
+            payer_rows.c.client_transfer_id == receipts.c.client_transfer_id,
+        )
+        .group_by(*keys, payer_rows.c.payer_key)
+        .subquery()
+    )
     connection.execute(
         stage.payers.insert().from_select(
-            ["market_id", "day", "payer_key", "n"],
-            select(*keys, payer_rows.c.payer_key, func.count())
-            .join_from(
-                receipts,
-                payer_rows,
-                payer_rows.c.client_transfer_id == receipts.c.client_transfer_id,
-            )
-            .group_by(*keys, payer_rows.c.payer_key),
+            ["market_id", "day", "payer_key", "n", "commune_id", "district_id", "week", "month"],
+            select(
+                per_payer_day,
+                mapping.c.commune_id,
+                mapping.c.district_id,
+                period_of_day(per_payer_day.c.day, Period.WEEK, dialect),
+                period_of_day(per_payer_day.c.day, Period.MONTH, dialect),
+            ).join_from(per_payer_day, mapping, mapping.c.market_id == per_payer_day.c.market_id),
         )
     )
     notices = _dated(sources.notices, dialect, lo, hi).subquery()
