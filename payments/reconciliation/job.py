@@ -47,6 +47,7 @@ from payments.reconciliation.settlement_check import (
 )
 from payments.reconciliation.store import store_day
 from payments.settlement import business_day_window, settlement_for_day
+from payments.stats.bulk import bulk_session
 from payments.tables import (
     banks,
 )
@@ -168,7 +169,7 @@ def _reconcile(
             raise ReconciliationError(f"day {day}: must be {FIRST_DAY}..{LAST_DAY}")
     span = _window(first, last)
     summary = RunSummary()
-    with engine.connect() as connection:
+    with engine.connect() as connection, bulk_session(connection):
         counts = day_counts(connection, span)
         if not any(any(found) for found in counts.values()):
             summary.empty_days = _days(first, last)

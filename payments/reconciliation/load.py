@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     Float,
     MetaData,
+    Select,
     String,
     Table,
     cast,
@@ -138,18 +139,24 @@ def clean_set(connection: Connection, window: DayWindow, tol: Tolerance) -> Iter
         Column("day", String(DAY_CHARS), nullable=False),
         prefixes=["TEMPORARY"],
     )
-    table.create(connection)
     try:
-        connection.execute(
-            table.insert().from_select(
-                ["ref", "day"], clean_refs(window, tol, connection.dialect.name)
-            )
-        )
+        _fill_clean(connection, table, clean_refs(window, tol, connection.dialect.name))
         # NOT EXISTS against it must plan as a hash anti-join: give PostgreSQL its size.
         connection.execute(text(f"ANALYZE {table.name}"))
         yield table
     finally:
-        table.drop(connection)
+        table.drop(connection, checkfirst=True)
+
+
+def _fill_clean(connection: Connection, table: Table, found: Select[tuple[str, str]]) -> None:
+    if connection.dialect.name == "postgresql":
+        # CREATE TABLE ... AS may use parallel workers; INSERT ... SELECT never does.
+        rows = found.subquery()
+        create = select(rows.c[0].label("ref"), rows.c[1].label("day"))
+        connection.execute(create.into(table.name, temporary=True))
+        return
+    table.create(connection)
+    connection.execute(table.insert().from_select(["ref", "day"], found))
 
 
 def clean_counts(connection: Connection, clean: Table) -> dict[date, int]:
