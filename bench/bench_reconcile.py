@@ -308,6 +308,7 @@ def main(argv: Iterable[str] | None = None) -> None:
             connection.execute(text("ANALYZE"))
         now = datetime(2026, 6, 30, tzinfo=UTC)
         last = FIRST_DAY + timedelta(days=args.days - 1)
+        load_before = os.getloadavg()
         started, cpu = time.perf_counter(), time.process_time()
         summary = reconcile_range(engine, FIRST_DAY, last, now=now)
         reconcile_s, reconcile_cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -330,6 +331,9 @@ def main(argv: Iterable[str] | None = None) -> None:
             f"ours/duckdb statistics ratio {stats_s / duck_s:.1f}"
         )
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # Other engineers share the 2 cores: the load average says how much of it was theirs.
+        print(f"load average (1, 5, 15 min) before the timed phases {load_before}, after "
+              f"{os.getloadavg()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")  # fmt: skip
         print(f"peak RSS {peak_mib:.0f} MiB")
         assert len(all_metadata()) >= 5
         engine.dispose()
