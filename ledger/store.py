@@ -29,8 +29,6 @@ _POST = int(TransferFlags.POST_PENDING_TRANSFER)
 _VOID = int(TransferFlags.VOID_PENDING_TRANSFER)
 # Ids are bound in chunks so a batch of 8000 stays under every driver's parameter limit.
 IN_CHUNK = 900
-# Rows in one multi-row statement on PostgreSQL: 15 parameters a row stays under its 65,535.
-PG_ROWS_PER_STATEMENT = 1000
 ID_LIMIT = 2**63  # ids (and expiry ids, negated) fit a signed 64-bit column
 
 
@@ -167,42 +165,50 @@ def write_transfers(
 
     The hot path, at driver level (SQLAlchemy's per-row parameter processing cost more than
     the insert itself for batches of thousands). sqlite3 runs in-process, so executemany it
-    is. On PostgreSQL every statement is a round trip under the head lock, so a group of up to
-    PG_ROWS_PER_STATEMENT rows is ONE statement: data-modifying CTEs for the insert and the
-    balance update, then the head update (the triggers fire as for separate statements)."""
-    m = mark_for(conn)
+    is. On PostgreSQL every statement is a round trip under the head lock, so the whole write
+    is ONE statement of fixed text whatever the number of rows: data-modifying CTEs insert the
+    rows and update the balances from arrays (one array parameter per column, ``unnest``),
+    then the head is updated (the triggers fire as for separate statements). Fixed text means
+    psycopg prepares it once and the server plans it once; one parameter per column instead of
+    one per value keeps the adaptation in psycopg's C code and any size under the protocol's
+    parameter limit."""
     if conn.dialect.name != "postgresql":
+        m = mark_for(conn)
         if rows:
-            conn.exec_driver_sql(_insert_sql(m, 1), rows)
+            conn.exec_driver_sql(_insert_sql(m), rows)
         if deltas:
             conn.exec_driver_sql(_SQLITE_DELTA.replace("?", m), _delta_params(deltas))
         save_head(conn, state)
         return
-    params = _delta_params(deltas)
-    if len(rows) > PG_ROWS_PER_STATEMENT or len(params) > PG_ROWS_PER_STATEMENT:
-        for start in range(0, len(rows), PG_ROWS_PER_STATEMENT):
-            chunk = rows[start : start + PG_ROWS_PER_STATEMENT]
-            conn.exec_driver_sql(_insert_sql(m, len(chunk)), _flat(chunk))
-        for start in range(0, len(params), PG_ROWS_PER_STATEMENT):
-            chunk = params[start : start + PG_ROWS_PER_STATEMENT]
-            conn.exec_driver_sql(_pg_delta_sql(m, len(chunk)), _flat(chunk))
-        save_head(conn, state)
-        return
-    parts = []
-    if rows:
-        parts.append(f"t AS ({_insert_sql(m, len(rows))})")
-    if params:
-        parts.append(f"a AS ({_pg_delta_sql(m, len(params))})")
-    with_clause = f"WITH {', '.join(parts)} " if parts else ""
-    conn.exec_driver_sql(
-        with_clause + _head_update_sql(m), (*_flat(rows), *_flat(params), *_head_params(state))
-    )
+    columns = [list(column) for column in zip(*rows, strict=True)] if rows else None
+    if columns is None:
+        columns = [[] for _ in TRANSFER_COLUMNS]
+    delta_columns = [list(column) for column in zip(*_delta_params(deltas), strict=True)]
+    if not delta_columns:
+        delta_columns = [[] for _ in range(5)]
+    conn.exec_driver_sql(_PG_WRITE, (*columns, *delta_columns, *_head_params(state)))
 
 
 _SQLITE_DELTA = (
     "UPDATE ledger_accounts SET debits_pending = debits_pending + ?, "
     "debits_posted = debits_posted + ?, credits_pending = credits_pending + ?, "
     "credits_posted = credits_posted + ? WHERE id = ?"
+)
+# The PostgreSQL type of each TRANSFER_COLUMNS entry (metadata travels as text, cast to json).
+_PG_TYPES = (
+    "bigint", "bigint", "bigint", "bigint", "bigint", "text", "text", "integer", "bigint",
+    "bigint", "bigint", "text", "bigint", "text", "text",
+)  # fmt: skip
+_PG_SELECTED = ", ".join(f"r.{c}::json" if c == "metadata" else f"r.{c}" for c in TRANSFER_COLUMNS)
+_PG_WRITE = (
+    f"WITH t AS (INSERT INTO ledger_transfers ({', '.join(TRANSFER_COLUMNS)}) "
+    f"SELECT {_PG_SELECTED} FROM unnest({', '.join(f'%s::{t}[]' for t in _PG_TYPES)}) "
+    f"AS r({', '.join(TRANSFER_COLUMNS)})), "
+    "a AS (UPDATE ledger_accounts AS la SET debits_pending = la.debits_pending + d.dp, "
+    "debits_posted = la.debits_posted + d.dpo, credits_pending = la.credits_pending + d.cp, "
+    "credits_posted = la.credits_posted + d.cpo "
+    f"FROM unnest({', '.join(['%s::bigint[]'] * 5)}) AS d(dp, dpo, cp, cpo, id) "
+    "WHERE la.id = d.id) " + _head_update_sql("%s")
 )
 
 
@@ -211,26 +217,9 @@ def _delta_params(deltas: Mapping[int, tuple[int, int, int, int]]) -> list[tuple
     return [(*d, key) for key, d in sorted(deltas.items())]
 
 
-def _flat(rows: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
-    return tuple(value for row in rows for value in row)
-
-
-def _insert_sql(mark: str, row_count: int) -> str:
-    one_row = f"({', '.join([mark] * len(TRANSFER_COLUMNS))})"
-    columns = ", ".join(TRANSFER_COLUMNS)
-    values = ", ".join([one_row] * row_count)
-    return f"INSERT INTO ledger_transfers ({columns}) VALUES {values}"
-
-
-def _pg_delta_sql(mark: str, row_count: int) -> str:
-    one_row = f"({', '.join([f'{mark}::bigint'] * 5)})"
-    return (
-        "UPDATE ledger_accounts AS la SET debits_pending = la.debits_pending + d.dp, "
-        "debits_posted = la.debits_posted + d.dpo, credits_pending = la.credits_pending + d.cp, "
-        "credits_posted = la.credits_posted + d.cpo "
-        f"FROM (VALUES {', '.join([one_row] * row_count)}) AS d(dp, dpo, cp, cpo, id) "
-        "WHERE la.id = d.id"
-    )
+def _insert_sql(mark: str) -> str:
+    values = ", ".join([mark] * len(TRANSFER_COLUMNS))
+    return f"INSERT INTO ledger_transfers ({', '.join(TRANSFER_COLUMNS)}) VALUES ({values})"
 
 
 def load_accounts(conn: Connection, ids: Iterable[int]) -> dict[int, Account]:
