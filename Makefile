@@ -22,8 +22,8 @@ $(STAMP): pyproject.toml
 
 run: setup
 	$(BIN)/marketpay db upgrade
-	# Simulates only into a database without a simulation, so a second `make run` just serves.
-	$(BIN)/marketpay simulate --days $(SIM_DAYS) --if-empty
+	# Simulates into an empty database, carries a killed run on (--resume), else just serves.
+	$(BIN)/marketpay simulate --days $(SIM_DAYS) --if-empty --resume
 	$(BIN)/marketpay serve
 
 lint: setup

@@ -2,9 +2,10 @@
 
 ``--calibrate`` compares the scenario with its published targets instead (``--fit`` also
 searches the free parameters). ``--if-empty`` makes a rerun harmless: when the database already
-holds a simulation, it says so and exits 0 (``make run`` uses it). ``--resume`` goes on with
-the run a killed ``simulate`` left (each day is committed whole); its options must be the
-stopped run's (else exit 2), and on an empty database it starts the run.
+holds a simulation, it says so and exits 0. ``--resume`` goes on with the run a killed
+``simulate`` left (each day is committed whole); its options must be the stopped run's (else
+exit 2), and on an empty database it starts the run. ``make run`` passes both: a finished run is
+left alone, a killed one is carried on to its end.
 """
 
 from __future__ import annotations
@@ -105,6 +106,11 @@ def _existing_run(engine: Engine) -> tuple[int, str] | None:
     return row.id, f"simulation run {row.id}"
 
 
+def _stopped(existing: tuple[int, str]) -> bool:
+    """Whether ``existing`` (from ``_existing_run``) is a simulation run killed before its end."""
+    return existing[0] >= 0 and "stopped" in existing[1]
+
+
 def _refusal(existing: tuple[int, str] | None, resume: bool) -> str | None:
     """Why this database cannot take the run asked for, or None."""
     if existing is None:
@@ -130,11 +136,12 @@ def _simulate(
         check_database(engine)
         existing = _existing_run(engine)
         refusal = _refusal(existing, resume)
+        if existing is not None and if_empty and (refusal is not None or not _stopped(existing)):
+            # `make run` (--if-empty --resume): a finished run is served as it is, a killed
+            # one is carried on to its end.
+            console.print(f"The database already holds {existing[1]}; not simulating again.")
+            return 0
         if refusal is not None:
-            if if_empty:
-                assert existing is not None
-                console.print(f"The database already holds {existing[1]}; not simulating again.")
-                return 0
             raise UsageProblem(refusal)
         simulation = Simulation(
             engine,

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 
 from ledger import Ledger
 from merchant_app.cli import main
@@ -24,6 +24,7 @@ from payments.simulation.engine import Mode, Progress, Simulation, report_json
 from payments.simulation.resume import ResumeMismatch
 from payments.simulation.scenario import Scenario, load_scenario
 from payments.simulation.tables import runs
+from payments.tables import credits
 from tests.payments.simulation.conftest import SMALL_MARKETS, busy, fingerprint
 
 DAYS = 6
@@ -180,3 +181,28 @@ def test_cli_refuses_a_stopped_run_without_resume_and_resumes_with_it(
     assert stored.status == "done"
     assert json.loads(stored.report_json) == {k: v for k, v in report.items() if k != "elapsed_s"}
     assert report["days"] == 3
+
+
+@pytest.mark.usefixtures("env")
+def test_make_run_carries_a_killed_run_on_and_leaves_a_finished_one(
+    db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make run` passes --if-empty --resume: a stopped run goes on to its end, once."""
+    args = ["simulate", "--days", "3", "--scale", "0.05", "--seed", "5", "--start", "2022-05-01"]
+    stopped = Simulation(
+        db, load_scenario("thai-nguyen"), seed=5, days=3, start=date(2022, 5, 1), scale=0.05
+    )
+    with pytest.raises(Stop):
+        stopped.run(stop_after(1))
+    capsys.readouterr()
+    assert main([*args, "--if-empty", "--resume"]) == 0
+    with db.connect() as connection:
+        assert connection.execute(select(runs.c.status, runs.c.days_done)).one() == ("done", 3)
+        credits_after = connection.execute(select(func.count()).select_from(credits)).scalar()
+    capsys.readouterr()
+    assert main([*args, "--if-empty", "--resume"]) == 0
+    assert "not simulating again" in capsys.readouterr().err
+    with db.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(credits)).scalar() == (
+            credits_after
+        )
