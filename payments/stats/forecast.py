@@ -162,6 +162,8 @@ def days_to_reach(fit: BassFit, adopters: float) -> float | None:
     """Days from the series start until the fitted curve reaches ``adopters`` (None: never)."""
     if adopters <= 0:
         return 0.0
+    if fit.m <= 0:  # a market where no vendor has adopted yet: the fitted curve stays at zero
+        return None
     share = adopters / fit.m
     if share >= 1.0:
         return None

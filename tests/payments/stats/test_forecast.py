@@ -102,3 +102,13 @@ def test_flat_zero_series_fits_without_dividing_by_zero() -> None:
     fit = fit_bass([float(d) for d in range(10)], [0.0] * 10, population=20)
     assert math.isfinite(fit.rmse)
     assert fit.nrmse == 0.0
+
+
+def test_a_market_without_any_adopter_is_lagging_not_a_crash() -> None:
+    """F6: the fuzzed API answered 500 (ZeroDivisionError) for a market whose series is all 0."""
+    series = [(START + timedelta(days=day), 0) for day in range(10)]
+    forecast = forecast_market(1, "Chợ Mới", 5, series, target=START + timedelta(days=60))
+    assert forecast.lagging
+    assert forecast.date_80 is None
+    assert forecast.date_100 is None
+    assert "levels off at 0 of 5 vendors" in forecast.reason
