@@ -159,16 +159,24 @@ def env(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> None:
     monkeypatch.setenv("MARKETPAY_DATA_DIR", str(tmp_path / "data"))
 
 
-@pytest.mark.usefixtures("env")
-def test_cli_refuses_a_stopped_run_without_resume_and_resumes_with_it(
-    db: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
-    args = ["simulate", "--days", "3", "--scale", "0.05", "--seed", "5", "--start", "2022-05-01"]
+CLI_ARGS = ["simulate", "--days", "3", "--scale", "0.05", "--seed", "5", "--start", "2022-05-01"]
+
+
+def stop_cli_run_after_day_one(db: Engine) -> None:
+    """The run CLI_ARGS asks for, killed (in effect) after its first day."""
     stopped = Simulation(
         db, load_scenario("thai-nguyen"), seed=5, days=3, start=date(2022, 5, 1), scale=0.05
     )
     with pytest.raises(Stop):
         stopped.run(stop_after(1))
+
+
+@pytest.mark.usefixtures("env")
+def test_cli_refuses_a_stopped_run_without_resume_and_resumes_with_it(
+    db: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = CLI_ARGS
+    stop_cli_run_after_day_one(db)
     capsys.readouterr()
     assert main(args) == 2
     assert "stopped after day 1 of 3; go on with --resume" in capsys.readouterr().err
@@ -188,12 +196,8 @@ def test_make_run_carries_a_killed_run_on_and_leaves_a_finished_one(
     db: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`make run` passes --if-empty --resume: a stopped run goes on to its end, once."""
-    args = ["simulate", "--days", "3", "--scale", "0.05", "--seed", "5", "--start", "2022-05-01"]
-    stopped = Simulation(
-        db, load_scenario("thai-nguyen"), seed=5, days=3, start=date(2022, 5, 1), scale=0.05
-    )
-    with pytest.raises(Stop):
-        stopped.run(stop_after(1))
+    args = CLI_ARGS
+    stop_cli_run_after_day_one(db)
     capsys.readouterr()
     assert main([*args, "--if-empty", "--resume"]) == 0
     with db.connect() as connection:
