@@ -84,7 +84,7 @@ def encode(body: EncodeIn) -> dict[str, Any]:
     return result
 
 
-@router.post("/scan", responses=errors(413, 422))
+@router.post("/scan", responses=errors(400, 413, 422))
 async def scan_image(image: Annotated[UploadFile, File()]) -> JSONResponse:
     """Decode the QR codes in an uploaded photo: ``{"payloads", "step", "ms"}``."""
     data = await image.read(MAX_IMAGE_BYTES + 1)

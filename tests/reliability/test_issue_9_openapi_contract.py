@@ -146,3 +146,18 @@ def test_a_whole_float_is_an_integer_and_a_fraction_or_string_is_not(site: Site)
     assert account(2.5, 902) == 422
     assert account("2", 903) == 422
     assert account(True, 904) == 422
+
+
+def test_a_malformed_multipart_scan_is_a_declared_400(site: Site) -> None:
+    """The long schemathesis run (29 Nov): an empty multipart body got an undeclared 400."""
+    client = _client(site)
+    boundary = "4bea7452f2ee0b8418ae8c1020a88206"
+    response = client.post(
+        "/api/v1/qr/scan",
+        content=f"--{boundary}\r\n--{boundary}--\r\n".encode(),
+        headers={**AUTH, "content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "http_error"
+    declared = client.get("/openapi.json").json()["paths"]["/api/v1/qr/scan"]["post"]
+    assert "400" in declared["responses"]
