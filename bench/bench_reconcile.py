@@ -1,6 +1,11 @@
 """Reconciliation + adoption statistics over 1,000,000 payments, and DuckDB as a yardstick.
 
     .venv/bin/python bench/bench_reconcile.py [--payments N] [--days D] [--db sqlite|postgresql]
+        [--keep DIR | --reuse DIR] [--only reconcile|stats]
+
+``--keep DIR`` writes the data into DIR (the SQLite file, the CSV export, what was injected) and
+keeps it; on PostgreSQL the database is kept too. ``--reuse DIR`` times a kept data set again
+without rebuilding it (same ``--db``), so one half can be timed alone with ``--only``.
 
 The month is written straight into the tables (switch records, the vendor-credit ledger legs,
 credits, events, directory) rather than through the switch, so that building the data does not
@@ -54,6 +59,7 @@ VENDORS = 6000
 MARKETS = 60
 PAYERS = 40_000
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/marketpay_bench"
+META_FILE = "bench_meta.json"  # what --keep built, for --reuse
 
 
 def _bulk(engine: Engine, table: Table, rows: Sequence[dict[str, object]]) -> None:
@@ -274,10 +280,21 @@ def duckdb_seconds(out_dir: Path) -> float:
     return time.perf_counter() - started
 
 
+def _pg_url() -> str:
+    return os.environ.get("MARKETPAY_BENCH_POSTGRES_URL", DEFAULT_PG)
+
+
+def _open(kind: str, data_dir: Path) -> Engine:
+    if kind == "sqlite":
+        return make_engine(f"sqlite:///{data_dir / 'bench.db'}")
+    return make_engine(_pg_url())
+
+
 def _fresh(kind: str, tmp: Path) -> Engine:
     if kind == "sqlite":
-        return make_engine(f"sqlite:///{tmp / 'bench.db'}")
-    url = os.environ.get("MARKETPAY_BENCH_POSTGRES_URL", DEFAULT_PG)
+        (tmp / "bench.db").unlink(missing_ok=True)
+        return _open(kind, tmp)
+    url = _pg_url()
     from sqlalchemy import create_engine
 
     admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
@@ -289,51 +306,87 @@ def _fresh(kind: str, tmp: Path) -> Engine:
     return make_engine(url)
 
 
-def main(argv: Iterable[str] | None = None) -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--payments", type=int, default=1_000_000)
-    parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    args = parser.parse_args(None if argv is None else list(argv))
-    with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        engine = _fresh(args.db, tmp)
-        create_all(engine)
-        started = time.perf_counter()
-        injected = populate(engine, args.payments, args.days, tmp)
-        elapsed = time.perf_counter() - started
-        print(f"populated {args.payments} payments in {elapsed:.1f} s; injected {injected}")
-        with engine.begin() as connection:
-            # What autovacuum would have done after a day's inserts in production.
-            connection.execute(text("ANALYZE"))
-        now = datetime(2026, 6, 30, tzinfo=UTC)
-        last = FIRST_DAY + timedelta(days=args.days - 1)
-        load_before = os.getloadavg()
+def _build(kind: str, data_dir: Path, payments: int, days: int) -> tuple[Engine, dict[str, int]]:
+    engine = _fresh(kind, data_dir)
+    create_all(engine)
+    started = time.perf_counter()
+    injected = populate(engine, payments, days, data_dir)
+    elapsed = time.perf_counter() - started
+    print(f"populated {payments} payments in {elapsed:.1f} s; injected {injected}")
+    with engine.begin() as connection:
+        # What autovacuum would have done after a day's inserts in production.
+        connection.execute(text("ANALYZE"))
+    meta = {"db": kind, "payments": payments, "days": days, "injected": injected}
+    (data_dir / META_FILE).write_text(json.dumps(meta))
+    return engine, injected
+
+
+def _reuse(kind: str, data_dir: Path, days: int) -> tuple[Engine, dict[str, int]]:
+    meta = json.loads((data_dir / META_FILE).read_text())
+    if meta["db"] != kind or meta["days"] != days:
+        raise SystemExit(f"{data_dir} holds {meta['db']} data over {meta['days']} days")
+    print(f"reusing {meta['payments']} payments from {data_dir}; injected {meta['injected']}")
+    return _open(kind, data_dir), dict(meta["injected"])
+
+
+def _timed(
+    engine: Engine, data_dir: Path, days: int, injected: dict[str, int], only: str | None
+) -> None:
+    now = datetime(2026, 6, 30, tzinfo=UTC)
+    last = FIRST_DAY + timedelta(days=days - 1)
+    load_before = os.getloadavg()
+    reconcile_s = stats_s = 0.0
+    if only != "stats":
         started, cpu = time.perf_counter(), time.process_time()
         summary = reconcile_range(engine, FIRST_DAY, last, now=now)
         reconcile_s, reconcile_cpu = time.perf_counter() - started, time.process_time() - cpu
         # The benchmark is also a check: exactly the injected discrepancies are found.
         assert summary.counts() == dict(sorted(injected.items())), summary.counts()
+        print(
+            f"{engine.dialect.name}: reconcile {reconcile_s:.1f} s, CPU of this process "
+            f"{reconcile_cpu:.1f} s (exceptions {summary.counts()})"
+        )
+    if only != "reconcile":
         started, cpu = time.perf_counter(), time.process_time()
         rows = refresh_all(engine, now=now, cash=None, first=FIRST_DAY, last=last)
         stats_s, stats_cpu = time.perf_counter() - started, time.process_time() - cpu
-        duck_s = duckdb_seconds(tmp)
         print(
-            f"this process's CPU: reconcile {reconcile_cpu:.1f} s, statistics {stats_cpu:.1f} s"
-            " (SQLite runs in-process; PostgreSQL's work is in the server)"
+            f"{engine.dialect.name}: statistics {stats_s:.1f} s, CPU of this process "
+            f"{stats_cpu:.1f} s ({rows} summary rows)"
         )
-        print(
-            f"{args.db}: reconcile {reconcile_s:.1f} s (exceptions {summary.counts()}), "
-            f"statistics {stats_s:.1f} s ({rows} summary rows), total {reconcile_s + stats_s:.1f} s"
-        )
+    print("(SQLite runs in-process; PostgreSQL's work is in the server)")
+    if only is None:
+        print(f"{engine.dialect.name}: total {reconcile_s + stats_s:.1f} s")
+    # Other engineers share the 2 cores: the load average says how much of it was theirs.
+    print(f"load average (1, 5, 15 min) before the timed phases {load_before}, after "
+          f"{os.getloadavg()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")  # fmt: skip
+    if only != "reconcile":
+        duck_s = duckdb_seconds(data_dir)
         print(
             f"duckdb on a CSV export, same 12 summaries: {duck_s:.2f} s; "
             f"ours/duckdb statistics ratio {stats_s / duck_s:.1f}"
         )
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--payments", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument("--keep", type=Path, help="build the data into DIR and keep it")
+    kept.add_argument("--reuse", type=Path, help="time the data kept in DIR again")
+    parser.add_argument("--only", choices=("reconcile", "stats"))
+    args = parser.parse_args(None if argv is None else list(argv))
+    with tempfile.TemporaryDirectory() as name:
+        data_dir = args.reuse or args.keep or Path(name)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if args.reuse:
+            engine, injected = _reuse(args.db, data_dir, args.days)
+        else:
+            engine, injected = _build(args.db, data_dir, args.payments, args.days)
+        _timed(engine, data_dir, args.days, injected, args.only)
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        # Other engineers share the 2 cores: the load average says how much of it was theirs.
-        print(f"load average (1, 5, 15 min) before the timed phases {load_before}, after "
-              f"{os.getloadavg()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")  # fmt: skip
         print(f"peak RSS {peak_mib:.0f} MiB")
         assert len(all_metadata()) >= 5
         engine.dispose()
