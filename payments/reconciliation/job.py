@@ -20,10 +20,8 @@ from sqlalchemy import Connection, Engine, func, select
 
 from ledger.tables import transfers as ledger_transfers
 from payments.reconciliation.load import (
-    clean_counts,
-    clean_set,
-    day_counts,
-    load_day,
+    delivered_counts,
+    load_range,
     ns_of,
     slice_day,
 )
@@ -170,30 +168,29 @@ def _reconcile(
     span = _window(first, last)
     summary = RunSummary()
     with engine.connect() as connection, bulk_session(connection):
-        counts = day_counts(connection, span)
-        if not any(any(found) for found in counts.values()):
-            summary.empty_days = _days(first, last)
-            return summary
-        with clean_set(connection, span, tol) as clean:
-            rows = load_day(connection, span, clean)
-            clean_by_day = clean_counts(connection, clean)
+        loaded = load_range(connection, span, tol)
+        delivered = delivered_counts(connection, span)
+        rows = loaded.rows
         for day in _days(first, last):
-            if not any(counts.get(day, (0, 0, 0))):
+            window = _window(day, day)
+            in_day = [row for row in rows.switch if window.contains(row.at)]
+            switch_count = loaded.clean_switch_by_day[day] + len(in_day)
+            credit_count = loaded.clean_ledger_by_day[day] + sum(
+                1 for row in rows.credits if window.contains(row.at)
+            )
+            if not (switch_count or credit_count or delivered.get(day, 0)):
                 summary.empty_days.append(day)
                 continue
-            window = _window(day, day)
             found = match_day(slice_day(rows, window), tol)
             settled = _check_settlement(connection, day, window, settlement_dir)
             found += [item for item in map(as_discrepancy, settled) if item is not None]
-            in_day = [row for row in rows.switch if window.contains(row.at)]
-            switch_count, credit_count, delivered = counts[day]
             summary.days.append(
                 DayResult(
                     day=day,
                     switch_records=switch_count,
                     ledger_credits=credit_count,
-                    notifications=delivered,
-                    matched=clean_by_day.get(day, 0) + _matched(in_day, found),
+                    notifications=delivered.get(day, 0),
+                    matched=loaded.clean_switch_by_day[day] + _matched(in_day, found),
                     discrepancies=found,
                     settlement=settled,
                 )

@@ -1,34 +1,29 @@
-"""Reading one business day of records from every side (the job's input), in SQL.
+"""Reading a range of business days from every side (the job's input), in SQL.
 
-Rows from ``LOAD_SLACK_S`` either side of the day are read too, so a payment straddling
-midnight is matched whole. Payments found clean by ``prefilter.py`` stay in a TEMPORARY table
-and are left out of every list: Python only sees what might be wrong.
+Rows from ``LOAD_SLACK_S`` either side of the range are read too, so a payment straddling
+midnight is matched whole. Payments found clean by ``prefilter.py`` are claimed in a TEMPORARY
+table (``claims.py``) and left out of every list: Python only sees what might be wrong.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import (
-    Column,
-    ColumnElement,
-    Connection,
-    Float,
-    MetaData,
-    Select,
-    String,
-    Table,
-    cast,
-    exists,
-    func,
-    select,
-    text,
-)
+from sqlalchemy import ColumnElement, Connection, exists, func, select
 
 from ledger.tables import transfers as ledger_transfers
 from payments.clock import as_utc
+from payments.reconciliation.claims import (
+    IN_LIST_MAX_ITEMS,
+    Claim,
+    claim_counts,
+    claims_of_refs,
+    claims_table,
+)
 from payments.reconciliation.match import DayRows
 from payments.reconciliation.model import (
     CreditRow,
@@ -40,9 +35,8 @@ from payments.reconciliation.model import (
     Tolerance,
     UnmatchedCreditRow,
 )
-from payments.reconciliation.prefilter import clean_refs
-from payments.reconciliation.tables import REF_MAX_CHARS
-from payments.stats.sql import VIETNAM_UTC_OFFSET_H, VIETNAM_ZONE, Period, period_start
+from payments.reconciliation.prefilter import unindexed
+from payments.stats.sql import Period, period_start
 from payments.tables import (
     credits,
     events,
@@ -57,8 +51,7 @@ from payments.tables import (
 LOAD_SLACK_S = 2 * 3600
 NS_PER_S = 1_000_000_000
 REPLY_LOST_REASON = "reply_lost"
-IN_LIST_MAX_ITEMS = 5000  # SQLite allows 32766 bound parameters, PostgreSQL 65535
-DAY_CHARS = 10  # YYYY-MM-DD
+_Row = TypeVar("_Row")
 
 
 def _switch_status(status: str, reason: str) -> SwitchStatus:
@@ -72,107 +65,125 @@ def _switch_status(status: str, reason: str) -> SwitchStatus:
     return SwitchStatus.FAILED
 
 
-def _ledger_day(timestamp_ns: ColumnElement[int], dialect: str) -> ColumnElement[str]:
-    """The business day ('YYYY-MM-DD', UTC+7) of a ledger timestamp in nanoseconds."""
-    seconds = cast(timestamp_ns, Float) / NS_PER_S
-    if dialect == "postgresql":
-        local = func.timezone(VIETNAM_ZONE, func.to_timestamp(seconds))
-        return func.to_char(local, "YYYY-MM-DD")
-    return func.date(seconds, "unixepoch", f"+{VIETNAM_UTC_OFFSET_H} hours")
-
-
-def day_counts(connection: Connection, window: DayWindow) -> dict[date, tuple[int, int, int]]:
-    """Per business day of ``window``: switch records, ledger credits to vendors, deliveries."""
-    dialect = connection.dialect.name
-    payee = (receiving_accounts.c.bank_bin == switch_messages.c.payee_bin) & (
-        receiving_accounts.c.account_number == switch_messages.c.payee_account
-    )
-    switch_day = period_start(switch_messages.c.created_at, Period.DAY, dialect)
-    switch_counts = connection.execute(
-        select(switch_day, func.count())
-        .select_from(switch_messages)
-        .join(receiving_accounts, payee)
-        .where(
-            switch_messages.c.created_at >= window.start, switch_messages.c.created_at < window.end
-        )
-        .group_by(switch_day)
-    ).all()
-    ledger_day = _ledger_day(ledger_transfers.c.timestamp_ns, dialect)
-    credit_counts = connection.execute(
-        select(ledger_day, func.count())
-        .select_from(ledger_transfers)
-        .join(
-            receiving_accounts,
-            receiving_accounts.c.ledger_account_id == ledger_transfers.c.credit_account_id,
-        )
-        .where(
-            ledger_transfers.c.timestamp_ns >= ns_of(window.start),
-            ledger_transfers.c.timestamp_ns < ns_of(window.end),
-        )
-        .group_by(ledger_day)
-    ).all()
-    event_day = period_start(events.c.visible_at, Period.DAY, dialect)
+def delivered_counts(connection: Connection, window: DayWindow) -> dict[date, int]:
+    """Notifications delivered per business day of ``window`` (a duplicate delivery counts)."""
+    event_day = period_start(events.c.visible_at, Period.DAY, connection.dialect.name)
     delivered = connection.execute(
         select(event_day, func.sum(events.c.deliveries))
         .where(events.c.visible_at >= window.start, events.c.visible_at < window.end)
         .group_by(event_day)
-    ).all()
-    counts: dict[date, list[int]] = {}
-    for position, pairs in enumerate((switch_counts, credit_counts, delivered)):
-        for day_text, count in pairs:
-            counts.setdefault(date.fromisoformat(str(day_text)), [0, 0, 0])[position] = int(count)
-    return {day: (found[0], found[1], found[2]) for day, found in counts.items()}
+    )
+    return {date.fromisoformat(str(day)): int(count) for day, count in delivered}
 
 
 def ns_of(moment: datetime) -> int:
     return int(moment.timestamp()) * NS_PER_S + moment.microsecond * 1000
 
 
-@contextmanager
-def clean_set(connection: Connection, window: DayWindow, tol: Tolerance) -> Iterator[Table]:
-    """The window's clean references (prefilter.py), with their business day, in a TEMPORARY
-    table of this connection."""
-    table = Table(
-        "recon_clean_refs",
-        MetaData(),
-        Column("ref", String(REF_MAX_CHARS), primary_key=True),
-        Column("day", String(DAY_CHARS), nullable=False),
-        prefixes=["TEMPORARY"],
+@dataclass(frozen=True)
+class RangeRows:
+    """What the job needs of a range: the rows that might be wrong, and how many were clean."""
+
+    rows: DayRows
+    clean_switch_by_day: Counter[date]
+    clean_ledger_by_day: Counter[date]
+
+
+def load_range(connection: Connection, span: DayWindow, tol: Tolerance) -> RangeRows:
+    """Everything not clean in ``span`` (one day or a range) and its slack, and the clean
+    payments counted per business day (of their switch record, of their ledger leg)."""
+    lo = span.start - timedelta(seconds=LOAD_SLACK_S)
+    hi = span.end + timedelta(seconds=LOAD_SLACK_S)
+    with claims_table(connection, span, tol) as claims:
+        switch = _switch_rows(
+            connection,
+            (switch_messages.c.created_at >= lo)
+            & (switch_messages.c.created_at < hi)
+            & ~exists().where(claims.c.switch_id == switch_messages.c.id),
+        )
+        credit_rows = _credit_rows(
+            connection,
+            (ledger_transfers.c.timestamp_ns >= ns_of(lo))
+            & (ledger_transfers.c.timestamp_ns < ns_of(hi))
+            & ~exists().where(claims.c.ledger_id == ledger_transfers.c.id),
+        )
+        notifications = _notifications(
+            connection,
+            (credits.c.created_at >= lo)
+            & (credits.c.created_at < hi)
+            & ~exists().where(claims.c.credit_id == credits.c.id),
+        )
+        # A claim on a reference that also shows among the rows no claim holds (a second
+        # ledger leg, say) is withdrawn: the whole payment goes to the matcher.
+        doubtful = {row.switch_ref for row in switch}
+        doubtful |= {row.switch_ref for row in credit_rows}
+        doubtful |= {row.switch_ref for row in notifications}
+        withdrawn = claims_of_refs(connection, claims, sorted(doubtful))
+        switch += _by_ids(connection, _switch_rows, switch_messages.c.id, withdrawn, "switch_id")
+        credit_rows += _by_ids(
+            connection, _credit_rows, ledger_transfers.c.id, withdrawn, "ledger_id"
+        )
+        notifications += _by_ids(connection, _notifications, credits.c.id, withdrawn, "credit_id")
+        by_switch, by_ledger = claim_counts(connection, claims)
+        by_switch.subtract(claim.switch_day for claim in withdrawn)
+        by_ledger.subtract(claim.ledger_day for claim in withdrawn)
+        requests = _load_requests(connection, lo, hi)
+        # Only the clean payments that some request points at are needed by the matcher.
+        paid_refs = sorted({ref for request in requests for ref in request.paid_switch_refs})
+        gone = {claim.credit_id for claim in withdrawn}
+        clean_paid = frozenset(
+            ref
+            for ref, claim in _refs_of(connection, claims_of_refs(connection, claims, paid_refs))
+            if claim.credit_id not in gone
+        )
+    rows = DayRows(
+        span,
+        switch,
+        credit_rows,
+        notifications,
+        requests,
+        _load_unmatched(connection, lo, hi),
+        clean_paid,
     )
-    try:
-        _fill_clean(connection, table, clean_refs(window, tol, connection.dialect.name))
-        # NOT EXISTS against it must plan as a hash anti-join: give PostgreSQL its size.
-        connection.execute(text(f"ANALYZE {table.name}"))
-        yield table
-    finally:
-        table.drop(connection, checkfirst=True)
+    return RangeRows(rows, by_switch, by_ledger)
 
 
-def _fill_clean(connection: Connection, table: Table, found: Select[tuple[str, str]]) -> None:
-    if connection.dialect.name == "postgresql":
-        # CREATE TABLE ... AS may use parallel workers; INSERT ... SELECT never does.
-        rows = found.subquery()
-        create = select(rows.c[0].label("ref"), rows.c[1].label("day"))
-        connection.execute(create.into(table.name, temporary=True))
-        return
-    table.create(connection)
-    connection.execute(table.insert().from_select(["ref", "day"], found))
+def _by_ids(
+    connection: Connection,
+    load: Callable[[Connection, ColumnElement[bool]], list[_Row]],
+    key: ColumnElement[int],
+    withdrawn: Sequence[Claim],
+    field: str,
+) -> list[_Row]:
+    ids = sorted({getattr(claim, field) for claim in withdrawn})
+    found: list[_Row] = []
+    for start in range(0, len(ids), IN_LIST_MAX_ITEMS):
+        found += load(connection, key.in_(ids[start : start + IN_LIST_MAX_ITEMS]))
+    return found
 
 
-def clean_counts(connection: Connection, clean: Table) -> dict[date, int]:
-    query = select(clean.c.day, func.count()).group_by(clean.c.day)
-    return {date.fromisoformat(str(day)): int(n) for day, n in connection.execute(query)}
+def _refs_of(connection: Connection, claims: Sequence[Claim]) -> list[tuple[str, Claim]]:
+    by_credit = {claim.credit_id: claim for claim in claims}
+    ids = sorted(by_credit)
+    found = []
+    for start in range(0, len(ids), IN_LIST_MAX_ITEMS):
+        query = select(credits.c.id, credits.c.client_transfer_id).where(
+            credits.c.id.in_(ids[start : start + IN_LIST_MAX_ITEMS])
+        )
+        found += [(str(ref), by_credit[int(key)]) for key, ref in connection.execute(query)]
+    return found
 
 
-def load_day(connection: Connection, window: DayWindow, clean: Table) -> DayRows:
-    """Everything not clean in ``window`` (one day or a range) and its slack."""
-    lo = window.start - timedelta(seconds=LOAD_SLACK_S)
-    hi = window.end + timedelta(seconds=LOAD_SLACK_S)
-    known = select(clean.c.ref)
+def _switch_rows(connection: Connection, where: ColumnElement[bool]) -> list[SwitchRow]:
     payee = (receiving_accounts.c.bank_bin == switch_messages.c.payee_bin) & (
         receiving_accounts.c.account_number == switch_messages.c.payee_account
     )
-    switch = [
+    query = (
+        select(switch_messages, receiving_accounts.c.vendor_id)
+        .join(receiving_accounts, payee)
+        .where(where)
+    )
+    return [
         SwitchRow(
             row.client_transfer_id,
             row.amount_dong,
@@ -182,15 +193,31 @@ def load_day(connection: Connection, window: DayWindow, clean: Table) -> DayRows
             row.payee_bin,
             row.vendor_id,
         )
-        for row in connection.execute(
-            select(switch_messages, receiving_accounts.c.vendor_id)
-            .join(receiving_accounts, payee)
-            .where(switch_messages.c.created_at >= lo, switch_messages.c.created_at < hi)
-            .where(~exists().where(clean.c.ref == switch_messages.c.client_transfer_id))
-        )
+        for row in connection.execute(query)
     ]
-    lo_ns, hi_ns = ns_of(lo), ns_of(hi)
-    credit_rows = [
+
+
+def _credit_rows(connection: Connection, where: ColumnElement[bool]) -> list[CreditRow]:
+    query = (
+        select(
+            ledger_transfers.c.id,
+            ledger_transfers.c.reference,
+            ledger_transfers.c.amount_dong,
+            ledger_transfers.c.timestamp_ns,
+            ledger_transfers.c.memo,
+            receiving_accounts.c.bank_bin,
+            receiving_accounts.c.vendor_id,
+        )
+        .join(
+            receiving_accounts,
+            # Walk the ledger in time order (its rows in the order written), not account by
+            # account across the whole table (measured 4.0 s against 1M payments on SQLite).
+            receiving_accounts.c.ledger_account_id
+            == unindexed(ledger_transfers.c.credit_account_id, connection.dialect.name),
+        )
+        .where(where)
+    )
+    return [
         CreditRow(
             row.id,
             row.reference,
@@ -200,50 +227,11 @@ def load_day(connection: Connection, window: DayWindow, clean: Table) -> DayRows
             row.vendor_id,
             row.memo,
         )
-        for row in connection.execute(
-            select(
-                ledger_transfers.c.id,
-                ledger_transfers.c.reference,
-                ledger_transfers.c.amount_dong,
-                ledger_transfers.c.timestamp_ns,
-                ledger_transfers.c.memo,
-                receiving_accounts.c.bank_bin,
-                receiving_accounts.c.vendor_id,
-            )
-            .join(
-                receiving_accounts,
-                receiving_accounts.c.ledger_account_id == ledger_transfers.c.credit_account_id,
-            )
-            .where(
-                ledger_transfers.c.timestamp_ns >= lo_ns, ledger_transfers.c.timestamp_ns < hi_ns
-            )
-            .where(~exists().where(clean.c.ref == ledger_transfers.c.reference))
-        )
+        for row in connection.execute(query)
     ]
-    requests = _load_requests(connection, lo, hi)
-    paid_refs = sorted({ref for request in requests for ref in request.paid_switch_refs})
-    # Only the clean payments that some request points at are needed by the matcher.
-    clean_paid = {
-        ref
-        for start in range(0, len(paid_refs), IN_LIST_MAX_ITEMS)
-        for ref in connection.execute(
-            known.where(clean.c.ref.in_(paid_refs[start : start + IN_LIST_MAX_ITEMS]))
-        ).scalars()
-    }
-    return DayRows(
-        window,
-        switch,
-        credit_rows,
-        _load_notifications(connection, lo, hi, clean),
-        requests,
-        _load_unmatched(connection, lo, hi),
-        frozenset(clean_paid),
-    )
 
 
-def _load_notifications(
-    connection: Connection, lo: datetime, hi: datetime, clean: Table
-) -> list[NotificationRow]:
+def _notifications(connection: Connection, where: ColumnElement[bool]) -> list[NotificationRow]:
     found = []
     query = (
         select(
@@ -254,8 +242,7 @@ def _load_notifications(
             credits.c.client_transfer_id,
         )
         .join(credits, credits.c.id == events.c.credit_id)
-        .where(credits.c.created_at >= lo, credits.c.created_at < hi)
-        .where(~exists().where(clean.c.ref == credits.c.client_transfer_id))
+        .where(where)
     )
     for row in connection.execute(query):
         # A bank that notifies twice gives the vendor two deliveries of one event.

@@ -1,0 +1,117 @@
+"""The clean-payment prefilter never hides a fault it does not check itself.
+
+The claim query (``prefilter.py``) follows one credit to one ledger leg, one switch record and
+one event; a second row on any side, written around the services here, must still reach the
+matcher (the claim is withdrawn) and be reported, with the day's counts still exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from ledger.tables import transfers as ledger_transfers
+from payments.faults import FaultRates
+from payments.reconciliation.job import reconcile_day
+from payments.reconciliation.model import Kind
+from payments.reconciliation.tables import metadata as recon_metadata
+from payments.tables import credits, events, switch_messages
+from tests.payments.reconciliation.world import FIRST_DAY, build_month
+
+NOW = datetime(2026, 6, 5, tzinfo=UTC)
+PAYMENTS = 40
+
+
+@pytest.fixture
+def clean_day(db: Engine) -> Engine:
+    recon_metadata.create_all(db)
+    build_month(db, days=1, payments_per_day=PAYMENTS, rates=FaultRates({}))
+    return db
+
+
+def _a_credit(connection: Connection) -> tuple[int, str, int]:
+    """(credit id, switch reference, ledger leg id) of the day's tenth credit."""
+    row = connection.execute(
+        select(credits.c.id, credits.c.client_transfer_id, credits.c.ledger_transfer_id)
+        .order_by(credits.c.id)
+        .offset(9)
+        .limit(1)
+    ).one()
+    return int(row[0]), str(row[1]), int(row[2])
+
+
+def _second_ledger_leg(connection: Connection) -> str:
+    _credit_id, ref, leg_id = _a_credit(connection)
+    leg = connection.execute(select(ledger_transfers).where(ledger_transfers.c.id == leg_id)).one()
+    last = connection.execute(
+        select(func.max(ledger_transfers.c.id), func.max(ledger_transfers.c.timestamp_ns))
+    ).one()
+    copy = dict(leg._mapping)
+    copy.update(id=last[0] + 1, timestamp_ns=last[1] + 1)
+    connection.execute(insert(ledger_transfers).values(copy))
+    return ref
+
+
+def _second_switch_record(connection: Connection) -> str:
+    _credit_id, ref, _leg_id = _a_credit(connection)
+    record = connection.execute(
+        select(switch_messages).where(switch_messages.c.client_transfer_id == ref)
+    ).one()
+    copy = dict(record._mapping)
+    del copy["id"]
+    copy["created_at"] = record.created_at + timedelta(seconds=1)
+    connection.execute(insert(switch_messages).values(copy))
+    return ref
+
+
+def _second_event(connection: Connection) -> str:
+    credit_id, ref, _leg_id = _a_credit(connection)
+    event = connection.execute(select(events).where(events.c.credit_id == credit_id)).one()
+    copy = dict(event._mapping)
+    del copy["seq"]
+    copy["event_id"] = f"again-{credit_id}"
+    connection.execute(insert(events).values(copy))
+    return ref
+
+
+def test_a_clean_day_counts_every_side_and_reports_nothing(clean_day: Engine) -> None:
+    result = reconcile_day(clean_day, FIRST_DAY, now=NOW)
+    assert result.discrepancies == []
+    assert (result.switch_records, result.ledger_credits, result.notifications) == (40, 40, 40)
+    assert result.matched == PAYMENTS
+
+
+@pytest.mark.parametrize(
+    ("write_around", "counts"),
+    [
+        (_second_ledger_leg, (40, 41, 40)),
+        (_second_switch_record, (41, 40, 40)),
+        (_second_event, (40, 40, 41)),
+    ],
+    ids=["ledger_leg", "switch_record", "event"],
+)
+def test_a_second_row_on_any_side_of_a_clean_payment_is_a_duplicate(
+    clean_day: Engine,
+    write_around: Callable[[Connection], str],
+    counts: tuple[int, int, int],
+) -> None:
+    with clean_day.begin() as connection:
+        ref = write_around(connection)
+    result = reconcile_day(clean_day, FIRST_DAY, now=NOW)
+    # A second completion also moves the switch's settlement nets: reported on its own.
+    payments = [item for item in result.discrepancies if item.kind is not Kind.SETTLEMENT_MISMATCH]
+    assert [(item.kind, item.switch_ref) for item in payments] == [(Kind.DUPLICATE, ref)]
+    assert (result.switch_records, result.ledger_credits, result.notifications) == counts
+    assert result.matched == PAYMENTS - 1
+
+
+def test_rerunning_after_a_fault_appears_reports_it(clean_day: Engine) -> None:
+    first = reconcile_day(clean_day, FIRST_DAY, now=NOW)
+    with clean_day.begin() as connection:
+        ref = _second_ledger_leg(connection)
+    again = reconcile_day(clean_day, FIRST_DAY, now=NOW)
+    assert first.discrepancies == []
+    assert [item.switch_ref for item in again.discrepancies] == [ref]
