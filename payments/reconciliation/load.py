@@ -35,7 +35,7 @@ from payments.reconciliation.model import (
     Tolerance,
     UnmatchedCreditRow,
 )
-from payments.reconciliation.prefilter import unindexed
+from payments.reconciliation.prefilter import UNMATCHED, unindexed
 from payments.stats.sql import Period, period_start
 from payments.tables import (
     credits,
@@ -127,7 +127,7 @@ def load_range(connection: Connection, span: DayWindow, tol: Tolerance) -> Range
         by_switch, by_ledger = claim_counts(connection, claims)
         by_switch.subtract(claim.switch_day for claim in withdrawn)
         by_ledger.subtract(claim.ledger_day for claim in withdrawn)
-        requests = _load_requests(connection, lo, hi)
+        requests, unmatched = _load_merchant(connection, lo, hi)
         # Only the clean payments that some request points at are needed by the matcher.
         paid_refs = sorted({ref for request in requests for ref in request.paid_switch_refs})
         gone = {claim.credit_id for claim in withdrawn}
@@ -142,7 +142,7 @@ def load_range(connection: Connection, span: DayWindow, tol: Tolerance) -> Range
         credit_rows,
         notifications,
         requests,
-        _load_unmatched(connection, lo, hi),
+        unmatched,
         clean_paid,
     )
     return RangeRows(rows, by_switch, by_ledger)
@@ -259,18 +259,36 @@ def _notifications(connection: Connection, where: ColumnElement[bool]) -> list[N
     return found
 
 
-def _load_requests(connection: Connection, lo: datetime, hi: datetime) -> list[RequestRow]:
+def _load_merchant(
+    connection: Connection, lo: datetime, hi: datetime
+) -> tuple[list[RequestRow], list[UnmatchedCreditRow]]:
+    """Requests (of the window, or paid by one of its credits) and the unattributed credits:
+    one read of the window's credits serves both."""
     paid_refs: dict[int, list[str]] = {}
-    linked = select(credits.c.request_id, credits.c.client_transfer_id).where(
-        credits.c.request_id.is_not(None), credits.c.created_at >= lo, credits.c.created_at < hi
+    unmatched = []
+    notable = select(credits).where(
+        credits.c.created_at >= lo,
+        credits.c.created_at < hi,
+        credits.c.request_id.is_not(None) | (credits.c.match == UNMATCHED),
     )
-    for row in connection.execute(linked):
-        paid_refs.setdefault(row.request_id, []).append(row.client_transfer_id)
+    for row in connection.execute(notable):
+        if row.request_id is not None:
+            paid_refs.setdefault(row.request_id, []).append(row.client_transfer_id)
+        if row.match == UNMATCHED:
+            unmatched.append(
+                UnmatchedCreditRow(
+                    row.client_transfer_id,
+                    row.memo,
+                    row.amount_dong,
+                    as_utc(row.created_at),
+                    row.vendor_id,
+                )
+            )
     query = select(payment_requests).where(
         (payment_requests.c.created_at >= lo) & (payment_requests.c.created_at < hi)
         | payment_requests.c.id.in_(list(paid_refs))
     )
-    return [
+    requests = [
         RequestRow(
             row.id,
             row.reference,
@@ -282,18 +300,7 @@ def _load_requests(connection: Connection, lo: datetime, hi: datetime) -> list[R
         )
         for row in connection.execute(query)
     ]
-
-
-def _load_unmatched(connection: Connection, lo: datetime, hi: datetime) -> list[UnmatchedCreditRow]:
-    query = select(credits).where(
-        credits.c.match == "unmatched", credits.c.created_at >= lo, credits.c.created_at < hi
-    )
-    return [
-        UnmatchedCreditRow(
-            row.client_transfer_id, row.memo, row.amount_dong, as_utc(row.created_at), row.vendor_id
-        )
-        for row in connection.execute(query)
-    ]
+    return requests, unmatched
 
 
 def slice_day(rows: DayRows, window: DayWindow) -> DayRows:
