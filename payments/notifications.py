@@ -9,7 +9,6 @@ only wakes the waiting feed readers of a vendor, the database stays the source o
 from __future__ import annotations
 
 import functools
-import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -78,9 +77,13 @@ def spoken_announcement(amount_dong: int) -> str:
     return f"Đã nhận {spoken_dong(amount_dong)}"
 
 
-def event_id_for(client_transfer_id: str) -> str:
-    """The stable event id of the credit made by ``client_transfer_id``."""
-    return "evt_" + hashlib.sha256(client_transfer_id.encode()).hexdigest()[:32]
+def event_id_for(ledger_transfer_id: int) -> str:
+    """The stable event id of the credit made by the payment whose last leg (the payee's) is
+    ``ledger_transfer_id``: unique as the ledger id is, the same for every retry, and in the
+    order of time-ordered ledger ids (fixed-width hex), so ``pay_events``' unique index on it is
+    appended to."""
+    assert 0 < ledger_transfer_id < 2**63
+    return f"evt_{ledger_transfer_id:016x}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,7 @@ class FeedEvent:
 
 def event_row(
     *,
-    client_transfer_id: str,
+    ledger_transfer_id: int,
     vendor_id: int,
     credit_id: int,
     amount_dong: int,
@@ -119,7 +122,7 @@ def event_row(
 ) -> dict[str, object]:
     """The ``pay_events`` row for one vendor credit (bulk-inserted by the switch)."""
     return {
-        "event_id": event_id_for(client_transfer_id),
+        "event_id": event_id_for(ledger_transfer_id),
         "vendor_id": vendor_id,
         "credit_id": credit_id,
         "amount_dong": amount_dong,

@@ -155,7 +155,7 @@ class BatchRecords:
             insert(events),
             [
                 event_row(
-                    client_transfer_id=plan.switch_ref,
+                    ledger_transfer_id=plan.ledger_transfer_id,
                     vendor_id=plan.vendor_id,
                     credit_id=credit_ids[plan.switch_ref],
                     amount_dong=plan.amount_dong,
@@ -186,7 +186,7 @@ def existing_credits(connection: Connection, refs: list[str]) -> dict[str, dict[
                 "vendor_id": row.vendor_id,
                 "request_id": row.request_id,
                 "match": Match(row.match),
-                "event_id": event_id_for(row.client_transfer_id),
+                "event_id": event_id_for(row.ledger_transfer_id),
             }
     return found
 
@@ -225,7 +225,7 @@ def completed_outcome(
         committed=True,
         vendor_id=None if plan is None else plan.vendor_id,
         credit_id=credit_ids.get(prepared.switch_ref),
-        event_id=None if plan is None else event_id_for(prepared.switch_ref),
+        event_id=None if plan is None else event_id_for(plan.ledger_transfer_id),
         request_id=None if plan is None else plan.request_id,
         match=None if plan is None else plan.match,
         ledger_transfer_ids=tuple(t.id for t in chain),

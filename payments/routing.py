@@ -3,7 +3,9 @@
 A payment is one linked ledger chain, so it succeeds or fails as a whole:
 interbank ``buyer@A -> settlement(A) -> settlement(B) -> vendor@B``; on-us (A == B)
 ``buyer@A -> settlement(A) -> vendor@A``. Leg ids are derived from the switch reference
-(payer account + client transfer id), which makes a retry with the same client id idempotent.
+(client transfer id + payer account), which makes a retry with the same client id idempotent,
+unless the payer gives its own time-ordered ``transfer_id`` (TigerBeetle's recommendation: a
+b-tree appends such ids at its end instead of dirtying pages all over it), which a retry reuses.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from payments.requests import Match
 from qr import QRError, VietQR, parse
 
 MAX_PAYMENT_DONG = 500_000_000  # the switch's per-payment limit for QR transfers
+MAX_LEGS = 3  # interbank: payer -> settlement(A) -> settlement(B) -> payee
+TRANSFER_ID_MAX = 2**63 - MAX_LEGS  # legs transfer_id .. transfer_id + 2 stay under 2**63
 PARSE_CACHE_MAX_ENTRIES = 50_000  # parsed stickers (static codes) kept
 # Tag 00 (format "01") then tag 01 (point of initiation) "11": a static code, i.e. a sticker.
 _STATIC_CODE_START = "000201010211"
@@ -64,6 +68,11 @@ class Payment:
     payer_account: str
     client_transfer_id: str
     amount_dong: int | None = None  # required for a static code; must match a dynamic one
+    # The payer's own ledger id for this payment (legs get transfer_id .. transfer_id + 2), or
+    # None: derived from the switch reference. A payer that gives one must send the same one
+    # with every retry of a client transfer id, as it does the client id: a new transfer_id is
+    # a new payment to the ledger. Only in-process payers (the simulation) give one.
+    transfer_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +113,10 @@ class PaymentOutcome:
 
 
 def switch_ref(payer_bin: str, payer_account: str, client_transfer_id: str) -> str:
-    return f"{payer_bin}:{payer_account}:{client_transfer_id}"
+    # The client id comes first: a payer whose client ids grow with time (the simulation's do)
+    # then appends to every index keyed by the reference instead of writing all over it.
+    # Unambiguous: the BIN is 6 digits and the account has no colon, so it parses from the right.
+    return f"{client_transfer_id}:{payer_bin}:{payer_account}"
 
 
 def prepare(payment: Payment) -> Prepared:
@@ -118,6 +130,10 @@ def prepare(payment: Payment) -> Prepared:
         raise InvalidInput(f"payer BIN {payment.payer_bin!r}: must be 6 digits")
     if not _ACCOUNT.match(payment.payer_account):
         raise InvalidInput(f"payer account {payment.payer_account!r}: 1..19 letters or digits")
+    if payment.transfer_id is not None and not (
+        type(payment.transfer_id) is int and 1 <= payment.transfer_id <= TRANSFER_ID_MAX
+    ):
+        raise InvalidInput(f"transfer id {payment.transfer_id!r}: must be 1..{TRANSFER_ID_MAX}")
     try:
         code = _parse(payment.payload)
     except QRError as exc:
@@ -173,7 +189,11 @@ def legs(prepared: Prepared, payee_bank_short: str) -> list[Transfer]:
     if code.bin != payment.payer_bin:
         path.append(settlement_account_id(code.bin))
     path.append(customer_account_id(code.bin, code.account))
-    ids = leg_ids(prepared.switch_ref, len(path) - 1)
+    assert 2 <= len(path) - 1 <= MAX_LEGS
+    if payment.transfer_id is None:
+        ids = leg_ids(prepared.switch_ref, len(path) - 1)
+    else:
+        ids = tuple(payment.transfer_id + index for index in range(len(path) - 1))
     memo = bank_memo(payee_bank_short, prepared.switch_ref, code.purpose or code.reference or "")
     transfers = []
     for index, transfer_id in enumerate(ids):

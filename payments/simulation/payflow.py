@@ -34,6 +34,8 @@ from qr import parse
 SLOT_MINUTES = 60  # default: sales are paid in hourly batches, the clock moving slot by slot
 MAX_SLOT_MINUTES = 24 * 60  # one batch for the whole market day (throughput runs)
 RETRY_AFTER_S = 20  # a buyer's phone retries a timed-out payment after 20 seconds
+# Field widths of a simulated payment's ledger id (see ``payment_ids``): 63 bits in all.
+_RUN_BITS, _DAY_BITS, _MARKET_BITS, _SALE_BITS, _LEG_BITS = 15, 16, 10, 20, 2
 _RETRYABLE = (PaymentStatus.TIMEOUT, PaymentStatus.OFFLINE)
 
 
@@ -86,21 +88,36 @@ def payee(accounts: list[ReceivingAccount], buyer: Buyer) -> ReceivingAccount:
     return accounts[0]
 
 
+def payment_ids(run_id: int, day_number: int, market: int, sale: int) -> tuple[str, int]:
+    """A simulated payment's client transfer id and ledger id, both growing with (day, market,
+    sale) as the run goes on, so the indexes keyed by them are appended to (a day's transaction
+    dirties their last pages only, not pages all over them). A retry reuses both."""
+    assert 0 < run_id < 2**_RUN_BITS
+    assert 0 <= day_number < 2**_DAY_BITS
+    assert 0 <= market < 2**_MARKET_BITS
+    assert 0 <= sale < 2**_SALE_BITS
+    client_id = f"s{run_id}-{day_number:05d}-{market:03d}-{sale:07d}"
+    packed = (((run_id << _DAY_BITS | day_number) << _MARKET_BITS | market) << _SALE_BITS) | sale
+    return client_id, (packed << _LEG_BITS) + 1
+
+
 def pay_market_day(
     flow: Flow, model: MarketModel, rows: MarketRows, market_day: MarketDay, opening: datetime
 ) -> DayTally:
     tally = DayTally()
-    slots: dict[int, list[tuple[int, Sale]]] = defaultdict(list)
-    for number, sale in enumerate(market_day.sales):
+    slots: dict[int, list[Sale]] = defaultdict(list)
+    for sale in market_day.sales:
         if sale.qr:
-            slots[sale.minute // flow.slot_minutes].append((number, sale))
+            slots[sale.minute // flow.slot_minutes].append(sale)
         else:
             assert sale.cash_reason is not None
             tally.add_cash(sale.vendor, sale.cash_reason, sale.amount_dong)
     rng = random.Random(f"{flow.seed}:{model.key}:payflow:{market_day.day.isoformat()}")
+    paid = 0  # the day's QR sales are numbered in the order they are paid (``payment_ids``)
     for slot in sorted(slots):
         flow.clock.set(opening + timedelta(minutes=slot * flow.slot_minutes))
-        batch = slots[slot]
+        batch = list(enumerate(slots[slot], start=paid))
+        paid += len(batch)
         for start in range(0, len(batch), MAX_BATCH_PAYMENTS):
             _pay_slot(
                 flow, model, rows, market_day, batch[start : start + MAX_BATCH_PAYMENTS], rng, tally
@@ -125,9 +142,12 @@ def _pay_slot(
             tally.add_cash(sale.vendor, CashReason.PAYMENT_FAILED, sale.amount_dong)
             continue
         buyer = model.buyers[sale.buyer]
-        client_id = f"s{flow.run_id}-{model.index}-{market_day.day_number}-{number}"
+        day_number = market_day.day_number
+        client_id, transfer_id = payment_ids(flow.run_id, day_number, model.index, number)
         amount = None if sale.dynamic else sale.amount_dong
-        payment = Payment(code, buyer.bank_bin, buyer_account(model, sale.buyer), client_id, amount)
+        payment = Payment(
+            code, buyer.bank_bin, buyer_account(model, sale.buyer), client_id, amount, transfer_id
+        )
         payments.append((sale, payment))
     _send(flow, payments, tally)
 

@@ -45,6 +45,12 @@ def test_spoken_amount_refuses_amounts_out_of_range(amount_dong: int) -> None:
 
 
 def test_event_id_is_stable_and_distinct_per_payment() -> None:
-    assert event_id_for("970405:123:abc") == event_id_for("970405:123:abc")
-    assert event_id_for("970405:123:abc") != event_id_for("970405:123:abd")
-    assert event_id_for("x").startswith("evt_")
+    assert event_id_for(12345) == event_id_for(12345)
+    assert event_id_for(12345) != event_id_for(12346)
+    assert event_id_for(1).startswith("evt_")
+
+
+def test_event_ids_sort_as_their_ledger_ids() -> None:
+    # pay_events' unique index is appended to when ledger ids grow with time.
+    ids = [1, 15, 16, 2**40, 2**62 + 7, 2**63 - 1]
+    assert sorted(event_id_for(i) for i in ids) == [event_id_for(i) for i in ids]

@@ -110,6 +110,33 @@ def test_retry_with_the_same_client_id_does_not_charge_twice(
     assert statuses == ["completed", "duplicate"]
 
 
+def test_payers_own_transfer_id_names_the_legs_and_a_retry_reusing_it_is_a_duplicate(
+    world: World, vendor_with_two_banks: Stall, funded_buyer: tuple[str, str]
+) -> None:
+    sticker = vendor_with_two_banks.accounts[1]  # interbank: three legs
+    payment = Payment(sticker.static_payload, *funded_buyer, "own-id", 30_000, 4_000_001)
+    first = world.switch.pay(payment)
+    second = world.switch.pay(payment)
+    assert first.status is PaymentStatus.COMPLETED
+    assert first.ledger_transfer_ids == (4_000_001, 4_000_002, 4_000_003)
+    assert second.status is PaymentStatus.DUPLICATE
+    assert second.credit_id == first.credit_id
+    assert second.event_id == first.event_id
+    assert balances(world, funded_buyer) == [1_970_000]
+
+
+@pytest.mark.parametrize("transfer_id", [0, -1, 2**63 - 2, True])
+def test_transfer_id_out_of_range_is_rejected_and_moves_nothing(
+    world: World, vendor_with_two_banks: Stall, funded_buyer: tuple[str, str], transfer_id: int
+) -> None:
+    sticker = vendor_with_two_banks.accounts[1]
+    payment = Payment(sticker.static_payload, *funded_buyer, "bad-id", 30_000, transfer_id)
+    outcome = world.switch.pay(payment)
+    assert outcome.status is PaymentStatus.REJECTED
+    assert "transfer id" in str(outcome.error)
+    assert balances(world, funded_buyer) == [2_000_000]
+
+
 def test_same_client_id_for_another_amount_is_refused(
     world: World, vendor_with_two_banks: Stall, funded_buyer: tuple[str, str]
 ) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from sqlalchemy import Engine, func, select
 
 from ledger import Ledger
+from ledger.tables import transfers
 from payments.clock import SystemClock
 from payments.simulation.camera import photograph_and_scan
 from payments.simulation.engine import Mode, Simulation
+from payments.simulation.payflow import payment_ids
 from payments.simulation.scenario import Scenario
 from payments.simulation.tables import cash_sales, runs
 from payments.simulation.world import WorldModel
@@ -51,6 +54,45 @@ def test_small_simulation_ties_out_and_verifies(db: Engine, bundled: Scenario) -
     assert _count(db, fault_log) == report["faults_injected"]
     assert run.status == "done"
     assert Ledger(db, clock=SystemClock().now).verify() == []
+
+
+def test_payment_ids_grow_with_day_market_and_sale_as_text_and_as_numbers() -> None:
+    keys = [(0, 0, 0), (0, 0, 1), (0, 0, 9), (0, 0, 10), (0, 1, 0), (0, 12, 3), (1, 0, 0)]
+    keys += [(9, 0, 0), (10, 0, 0), (99_999 % 2**16, 1023, 2**20 - 1)]
+    ids = [payment_ids(3, day, market, sale) for day, market, sale in keys]
+    assert sorted(ids) == ids  # client ids, as text
+    assert sorted(ids, key=lambda pair: pair[1]) == ids  # ledger ids
+    assert len({ledger_id for _client, ledger_id in ids}) == len(ids)
+    # Room for the three legs of each payment: no two payments' legs overlap.
+    assert all(b[1] - a[1] >= 3 for a, b in itertools.pairwise(ids))
+
+
+def test_simulated_payments_append_to_the_ledger_in_id_order(db: Engine, bundled: Scenario) -> None:
+    Simulation(db, busy(bundled), days=3, scale=SCALE, only=SMALL_MARKETS).run()
+    with db.connect() as connection:
+        # A retried payment keeps its ids (that is what makes it idempotent), so it lands
+        # behind later ones; every payment that went through at its first attempt is in order.
+        once = (
+            select(switch_messages.c.client_transfer_id)
+            .group_by(switch_messages.c.client_transfer_id)
+            .having(func.count() == 1)
+        )
+        ids = connection.scalars(
+            select(transfers.c.id)
+            .where(transfers.c.reference.in_(once))
+            .order_by(transfers.c.timestamp_ns)
+        ).all()
+        refs = connection.scalars(
+            select(switch_messages.c.client_transfer_id)
+            .where(
+                switch_messages.c.client_transfer_id.in_(once),
+                switch_messages.c.status == "completed",
+            )
+            .order_by(switch_messages.c.id)
+        ).all()
+    assert len(ids) > 50
+    assert ids == sorted(ids)
+    assert refs == sorted(refs)
 
 
 def test_without_faults_the_database_records_the_models_choices(
