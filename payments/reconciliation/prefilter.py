@@ -20,16 +20,27 @@ Builds the queries only; ``load.py`` runs them.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Float, Integer, Select, cast, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    Integer,
+    Select,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 
 from ledger.tables import transfers as ledger_transfers
 from payments.reconciliation.model import DayWindow, Tolerance
-from payments.stats.sql import VIETNAM_UTC_OFFSET_H
+from payments.stats.sql import VIETNAM_UTC_OFFSET_H, VIETNAM_ZONE
 from payments.tables import credits, events, receiving_accounts, switch_messages
 
 NS_PER_S = 1_000_000_000
@@ -38,6 +49,8 @@ UNIX_EPOCH_JULIAN_DAY = 2440587.5
 S_PER_DAY = 86_400
 NS_PER_DAY = S_PER_DAY * NS_PER_S
 COMPLETED = "completed"
+EPOCH_DATE = date(1970, 1, 1)
+SQLITE_SECOND_CHARS = 19  # YYYY-MM-DD HH:MM:SS
 _T = TypeVar("_T")
 UNMATCHED = "unmatched"
 
@@ -50,11 +63,19 @@ def epoch_s(moment: ColumnElement[object], dialect: str) -> ColumnElement[float]
 
 
 def day_number(moment: ColumnElement[object], dialect: str) -> ColumnElement[int]:
-    """The business day (UTC+7) of a timestamp column, as days since 1970-01-01."""
-    local_days = (epoch_s(moment, dialect) + VIETNAM_UTC_OFFSET_H * S_PER_H) / float(S_PER_DAY)
+    """The business day (UTC+7) of a timestamp column, as days since 1970-01-01.
+
+    Through the local calendar date, so a record at exactly midnight is never a day early (the
+    seconds of SQLite's julianday() are a double that may fall a hair short). SQLite's date
+    functions round to the millisecond, so the fraction of the second ('YYYY-MM-DD HH:MM:SS'
+    are SQLAlchemy's first 19 characters) is cut off first: 23:59:59.9999 stays on its day."""
     if dialect == "postgresql":
-        return cast(func.floor(local_days), Integer)  # a cast alone would round
-    return cast(local_days, Integer)  # SQLite's cast truncates: the floor of a positive day
+        local_date = cast(func.timezone(VIETNAM_ZONE, moment), Date)
+        return cast(local_date - literal(EPOCH_DATE, Date), Integer)
+    whole_seconds = func.substr(moment, 1, SQLITE_SECOND_CHARS)
+    local_date_text = func.date(whole_seconds, f"+{VIETNAM_UTC_OFFSET_H} hours")
+    # julianday() of a date is N + 0.5, exact in binary floating point.
+    return cast(func.julianday(local_date_text) - UNIX_EPOCH_JULIAN_DAY, Integer)
 
 
 def ledger_day_number(timestamp_ns: ColumnElement[int]) -> ColumnElement[int]:

@@ -8,15 +8,16 @@ matcher (the claim is withdrawn) and be reported, with the day's counts still ex
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, DateTime, Engine, func, insert, literal, select
 
 from ledger.tables import transfers as ledger_transfers
 from payments.faults import FaultRates
 from payments.reconciliation.job import reconcile_day
 from payments.reconciliation.model import Kind
+from payments.reconciliation.prefilter import EPOCH_DATE, day_number, ledger_day_number
 from payments.reconciliation.tables import metadata as recon_metadata
 from payments.tables import credits, events, switch_messages
 from tests.payments.reconciliation.world import FIRST_DAY, build_month
@@ -115,3 +116,23 @@ def test_rerunning_after_a_fault_appears_reports_it(clean_day: Engine) -> None:
     again = reconcile_day(clean_day, FIRST_DAY, now=NOW)
     assert first.discrepancies == []
     assert [item.switch_ref for item in again.discrepancies] == [ref]
+
+
+@pytest.mark.parametrize(
+    ("moment", "business_day"),
+    [
+        (datetime(2026, 5, 1, 17, 0, tzinfo=UTC), date(2026, 5, 2)),  # local midnight
+        (datetime(2026, 5, 1, 16, 59, 59, 999_999, tzinfo=UTC), date(2026, 5, 1)),
+        (datetime(2099, 12, 31, 16, 59, 59, 999_999, tzinfo=UTC), date(2099, 12, 31)),
+    ],
+)
+def test_business_day_numbers_are_exact_at_midnight(
+    db: Engine, moment: datetime, business_day: date
+) -> None:
+    at = literal(moment, DateTime(timezone=True))
+    at_ns = literal(int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000)
+    with db.connect() as connection:
+        days = connection.execute(
+            select(day_number(at, db.dialect.name), ledger_day_number(at_ns))
+        ).one()
+    assert [EPOCH_DATE + timedelta(days=int(n)) for n in days] == [business_day, business_day]
