@@ -135,7 +135,7 @@ def prepare(payment: Payment) -> Prepared:
     ):
         raise InvalidInput(f"transfer id {payment.transfer_id!r}: must be 1..{TRANSFER_ID_MAX}")
     try:
-        code = _parse(payment.payload)
+        code = read_payload(payment.payload)
     except QRError as exc:
         raise InvalidPayload(f"not a valid VietQR payload: {exc}") from exc
     dynamic = code.point_of_initiation == "dynamic" and code.amount is not None
@@ -144,7 +144,8 @@ def prepare(payment: Payment) -> Prepared:
     return Prepared(payment, code, ref, amount, dynamic)
 
 
-def _parse(payload: str) -> VietQR:
+def read_payload(payload: str) -> VietQR:
+    """``qr.parse`` of a payload, stickers from a bounded cache; raises ``QRError``."""
     # A dynamic code is paid once (or retried a few times), so caching it would only push the
     # stickers out and fill memory with codes never seen again; stickers are paid all day.
     if payload.startswith(_STATIC_CODE_START):

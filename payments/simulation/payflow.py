@@ -22,14 +22,13 @@ from payments.clock import ManualClock
 from payments.directory import ReceivingAccount
 from payments.errors import PaymentError
 from payments.requests import RequestSpec, create_requests
-from payments.routing import Payment, PaymentStatus
+from payments.routing import Payment, PaymentStatus, read_payload
 from payments.simulation.camera import photograph_and_scan
 from payments.simulation.demand import Buyer, CashReason, Sale
 from payments.simulation.setup import MarketRows, buyer_account
 from payments.simulation.tables import cash_sales
 from payments.simulation.world import MarketDay, MarketModel
 from payments.switch import MAX_BATCH_PAYMENTS, Switch
-from qr import parse
 
 SLOT_MINUTES = 60  # default: sales are paid in hourly batches, the clock moving slot by slot
 MAX_SLOT_MINUTES = 24 * 60  # one batch for the whole market day (throughput runs)
@@ -207,8 +206,9 @@ def _read(
                 seen = photograph_and_scan(payload, rng)  # the buyer takes a second photo
                 if seen != payload:
                     return None
-    # The phone reads the code (as BuyerPhone.read does), then asks who the payee is.
-    code = parse(payload)
+    # The phone reads the code (as BuyerPhone.read does), then asks who the payee is. A sticker
+    # is read from the switch's parse cache: its text, hence its fields, never change.
+    code = read_payload(payload)
     assert (code.bin, code.account) == (account.bank_bin, account.account_number)
     caller = f"buyer:{buyer.bank_bin}:{buyer_account(model, sale.buyer)}"
     try:
