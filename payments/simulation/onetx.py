@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-DAY_CACHE_MIB = 256
+DAY_CACHE_MIB = 64
 KIB_PER_MIB = 1024
 
 
