@@ -73,7 +73,7 @@ def payments_sources(cash: Rows | None) -> Sources:
         credits.c.amount_dong,
         credits.c.created_at.label("at"),
         credits.c.client_transfer_id,
-    ).join_from(credits, vendors, credits.c.vendor_id == vendors.c.id)
+    ).join_from(credits, vendors, _not_indexed(credits.c.vendor_id) == vendors.c.id)
     payers = select(
         switch_messages.c.client_transfer_id,
         (switch_messages.c.payer_bin + ":" + switch_messages.c.payer_account).label("payer_key"),
@@ -100,9 +100,19 @@ def payments_sources(cash: Rows | None) -> Sources:
             events.c.visible_at.label("seen_at"),
         )
         .join_from(events, credits, events.c.credit_id == credits.c.id)
-        .join(vendors, vendors.c.id == credits.c.vendor_id)
+        .join(vendors, vendors.c.id == _not_indexed(credits.c.vendor_id))
     )
     return Sources(receipts, payers, attempts, notices, cash)
+
+
+def _not_indexed(vendor_id: ColumnElement[int]) -> ColumnElement[int]:
+    """``vendor_id + 0``: the same value, but SQLite can no longer drive the join through the
+    credits' (vendor_id, created_at) index. It then reads the period's credits in time order
+    (the created_at index, and the table, which is written in time order) and probes the small
+    vendors table, instead of visiting a million credits vendor by vendor in random order:
+    4.8 s instead of 7.6 s for the receipts with their payers on 1M payments. PostgreSQL
+    hash-joins either way."""
+    return vendor_id + 0
 
 
 def market_units() -> Rows:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -27,13 +27,14 @@ from sqlalchemy import (
     String,
     Table,
     func,
+    insert,
     select,
     text,
 )
 
 from payments.stats.payers import fill_payer_counts, payer_counts_table
 from payments.stats.sources import Level, Sources, market_units
-from payments.stats.sql import Period, Rows, elapsed_ms, period_of_day, period_start
+from payments.stats.sql import VIETNAM_UTC_OFFSET_H, Period, Rows, elapsed_ms, period_start
 
 DAY_CHARS = 10  # 'YYYY-MM-DD'
 PAYER_KEY_MAX_CHARS = 40
@@ -41,13 +42,21 @@ PAYER_KEY_MAX_CHARS = 40
 
 @dataclass(frozen=True)
 class Staged:
+    receipts: Table  # market_id, day, commune_id, district_id, vendor_id, amount_dong, payer_key
     vendor_days: Table  # market_id, day, vendor_id (distinct)
     tickets: Table  # market_id, day, amount_dong, n
+    calendar: Table  # day, week, month
     payers: Table  # market_id, day, payer_key, n, commune_id, district_id, week, month
     latencies: Table  # market_id, day, latency_ms, n
     attempts: Table  # market_id, day, attempts, failures, timeouts
     cash: Table | None  # market_id, day, sales, value_dong
     payer_counts: Table  # level, period, unit_id, period_start, unique_payers, repeat_payers
+
+    def all_tables(self) -> list[Table]:
+        """Every staging table, in an order that can be created (and dropped reversed)."""
+        tables = [self.receipts, self.vendor_days, self.tickets, self.calendar, self.payers,
+                  self.latencies, self.attempts, self.cash, self.payer_counts]  # fmt: skip
+        return [table for table in tables if table is not None]
 
 
 def _tables(with_cash: bool) -> Staged:
@@ -64,8 +73,27 @@ def _tables(with_cash: bool) -> Staged:
         )
 
     return Staged(
+        # One row per QR receipt with its market's commune and district and its payer (NULL
+        # without a completed switch record): the raw tables are joined once, then the
+        # histograms and payer runs below are each one grouping of this table.
+        receipts=temp(
+            "stat_stage_receipts",
+            Column("commune_id", Integer),
+            Column("district_id", Integer),
+            Column("vendor_id", Integer),
+            Column("amount_dong", BigInteger),
+            Column("payer_key", String(PAYER_KEY_MAX_CHARS), nullable=True),
+        ),
         vendor_days=temp("stat_stage_vendor_days", Column("vendor_id", Integer)),
         tickets=temp("stat_stage_tickets", Column("amount_dong", BigInteger), Column("n", Integer)),
+        calendar=Table(
+            "stat_stage_calendar",
+            metadata,
+            Column("day", String(DAY_CHARS), primary_key=True),
+            Column("week", String(DAY_CHARS), nullable=False),
+            Column("month", String(DAY_CHARS), nullable=False),
+            prefixes=["TEMPORARY"],
+        ),
         # The market's commune and district and the day's week and month are stored once here,
         # so the payer counts of every level and period (payers.py) group plain columns.
         payers=temp(
@@ -113,10 +141,12 @@ def staged(
     level × period; drop them afterwards."""
     dialect = connection.dialect.name
     stage = _tables(sources.cash is not None)
-    created = [t for t in stage.__dict__.values() if t is not None]
+    created = stage.all_tables()
     for table in created:
         table.create(connection)
     try:
+        shift = timedelta(hours=VIETNAM_UTC_OFFSET_H)
+        fill_calendar(connection, stage.calendar, (lo + shift).date(), (hi + shift).date())
         _fill(connection, stage, sources, dialect, lo, hi)
         # Autovacuum never sees TEMPORARY tables: without statistics PostgreSQL plans the
         # payer counts and the twelve summaries over them blind.
@@ -139,7 +169,8 @@ def _fill(
     lo: datetime,
     hi: datetime,
 ) -> None:
-    receipts = _dated(sources.receipts, dialect, lo, hi).subquery()
+    _fill_receipts(connection, stage.receipts, sources, dialect, lo, hi)
+    receipts = stage.receipts
     keys = (receipts.c.market_id, receipts.c.day)
     connection.execute(
         stage.vendor_days.insert().from_select(
@@ -155,28 +186,22 @@ def _fill(
             ),
         )
     )
-    payer_rows = sources.payers.subquery()
-    mapping = market_units().subquery()
-    per_payer_day = (
-        select(*keys, payer_rows.c.payer_key, func.count().label("n"))
-        .join_from(
-            receipts,
-            payer_rows,
-            payer_rows.c.client_transfer_id == receipts.c.client_transfer_id,
-        )
-        .group_by(*keys, payer_rows.c.payer_key)
-        .subquery()
-    )
+    calendar = stage.calendar
+    payer_keys = (receipts.c.market_id, receipts.c.day, receipts.c.payer_key)
     connection.execute(
         stage.payers.insert().from_select(
             ["market_id", "day", "payer_key", "n", "commune_id", "district_id", "week", "month"],
             select(
-                per_payer_day,
-                mapping.c.commune_id,
-                mapping.c.district_id,
-                period_of_day(per_payer_day.c.day, Period.WEEK, dialect),
-                period_of_day(per_payer_day.c.day, Period.MONTH, dialect),
-            ).join_from(per_payer_day, mapping, mapping.c.market_id == per_payer_day.c.market_id),
+                *payer_keys,
+                func.count(),
+                func.min(receipts.c.commune_id),
+                func.min(receipts.c.district_id),
+                func.min(calendar.c.week),
+                func.min(calendar.c.month),
+            )
+            .join_from(receipts, calendar, calendar.c.day == receipts.c.day)
+            .where(receipts.c.payer_key.is_not(None))
+            .group_by(*payer_keys),
         )
     )
     notices = _dated(sources.notices, dialect, lo, hi).subquery()
@@ -210,3 +235,69 @@ def _fill(
                    func.sum(cash.c.value_dong))
             .group_by(cash.c.market_id, cash.c.day),
         ))  # fmt: skip
+
+
+def _fill_receipts(
+    connection: Connection,
+    table: Table,
+    sources: Sources,
+    dialect: str,
+    lo: datetime,
+    hi: datetime,
+) -> None:
+    receipts = _dated(sources.receipts, dialect, lo, hi).subquery()
+    mapping = market_units().subquery()
+    payer_rows = sources.payers.subquery()
+    columns = [
+        receipts.c.market_id,
+        receipts.c.day,
+        mapping.c.commune_id,
+        mapping.c.district_id,
+        receipts.c.vendor_id,
+        receipts.c.amount_dong,
+    ]
+    # One payer per receipt, so a second completed switch record for the same transfer could
+    # never count the receipt twice. SQLite looks each one up in the switch records' index (in
+    # the receipts' time order); PostgreSQL would run such a subquery once per receipt, so it
+    # hash-joins the payers grouped by transfer instead.
+    if dialect == "postgresql":
+        one_payer = (
+            select(
+                payer_rows.c.client_transfer_id,
+                func.min(payer_rows.c.payer_key).label("payer_key"),
+            )
+            .group_by(payer_rows.c.client_transfer_id)
+            .subquery()
+        )
+        query = (
+            select(*columns, one_payer.c.payer_key)
+            .join_from(receipts, mapping, mapping.c.market_id == receipts.c.market_id)
+            .outerjoin(one_payer, one_payer.c.client_transfer_id == receipts.c.client_transfer_id)
+        )
+    else:
+        payer = (
+            select(func.min(payer_rows.c.payer_key))
+            .where(payer_rows.c.client_transfer_id == receipts.c.client_transfer_id)
+            .scalar_subquery()
+        )
+        query = select(*columns, payer).join_from(
+            receipts, mapping, mapping.c.market_id == receipts.c.market_id
+        )
+    connection.execute(table.insert().from_select([c.name for c in table.columns], query))
+
+
+def fill_calendar(connection: Connection, calendar: Table, first: date, end: date) -> None:
+    """One row per local day in [first, end) with its week (from Monday) and month."""
+    rows = []
+    day = first
+    while day < end:
+        week = day - timedelta(days=day.weekday())
+        rows.append(
+            {
+                "day": day.isoformat(),
+                "week": week.isoformat(),
+                "month": day.replace(day=1).isoformat(),
+            }
+        )
+        day += timedelta(days=1)
+    connection.execute(insert(calendar), rows)
