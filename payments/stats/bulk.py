@@ -10,6 +10,10 @@ and puts them back afterwards:
 - PostgreSQL: ``work_mem`` of ``POSTGRES_JOB_WORK_MEM_MIB`` so grouping a month hashes in memory
   instead of spilling, and no JIT (compiling each statement cost about half a second, a large
   share of statements that run in one to three seconds). ``SET LOCAL`` ends with the transaction.
+  ``temp_buffers`` of ``POSTGRES_JOB_TEMP_BUFFERS_MIB``: the staging tables are TEMPORARY, read
+  through the session's own buffers (8 MiB by default, so a million-row table went through the
+  kernel on every read); 23.0 s instead of 25.7 s for the statistics of 1M payments. PostgreSQL
+  refuses the change once the session has touched a temporary table: then it is skipped.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 SQLITE_JOB_CACHE_MIB = 256
 POSTGRES_JOB_WORK_MEM_MIB = 256
+POSTGRES_JOB_TEMP_BUFFERS_MIB = 256
 KIB_PER_MIB = 1024
 
 
@@ -31,6 +37,7 @@ def bulk_session(connection: Connection) -> Iterator[None]:
     if dialect == "postgresql":
         connection.execute(text(f"SET LOCAL work_mem = '{POSTGRES_JOB_WORK_MEM_MIB}MB'"))
         connection.execute(text("SET LOCAL jit = off"))
+        _widen_temp_buffers(connection)
         yield
         return
     if dialect != "sqlite":
@@ -43,3 +50,14 @@ def bulk_session(connection: Connection) -> Iterator[None]:
         yield
     finally:
         connection.execute(text(f"PRAGMA cache_size = {int(cache_size)}"))
+
+
+def _widen_temp_buffers(connection: Connection) -> None:
+    try:
+        # A savepoint, so that the refusal (the session already used temporary tables) does
+        # not abort the job's transaction.
+        with connection.begin_nested():
+            mib = POSTGRES_JOB_TEMP_BUFFERS_MIB
+            connection.execute(text(f"SET LOCAL temp_buffers = '{mib}MB'"))
+    except DBAPIError:
+        pass  # the session keeps the buffers it has: slower, same results
