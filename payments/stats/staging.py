@@ -7,6 +7,10 @@ than averages: tickets are whole thousands of đồng and latencies whole millis
 market-day has few distinct values. Payers are kept per market-day with their payment count,
 which is what unique and repeat payers need at any coarser level.
 
+The receipts are joined with their payers once, into ``stat_stage_receipts``; tickets, active
+vendors and payers are each one grouping of that table. Weeks and months come from a calendar
+table of a few hundred days, not from date functions evaluated per payment.
+
 The tables are TEMPORARY: private to the refreshing connection, dropped when it ends.
 """
 
