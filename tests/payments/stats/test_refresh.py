@@ -184,3 +184,36 @@ def test_without_cash_observations_qr_share_of_sales_is_unknown_not_full(db: Eng
     assert rows
     assert all(row.cash_count is None and row.qr_share_of_sales_count is None for row in rows)
     assert any(row.qr_count > 0 for row in rows)
+
+
+def test_a_duplicate_completed_switch_record_does_not_count_a_payment_twice(db: Engine) -> None:
+    from payments.tables import switch_messages
+
+    world = build_world(db)
+    stats_metadata.create_all(db)
+    with db.begin() as connection:
+        completed = (
+            connection.execute(
+                select(switch_messages).where(switch_messages.c.status == "completed").limit(1)
+            )
+            .mappings()
+            .one()
+        )
+        duplicate = {key: value for key, value in completed.items() if key != "id"}
+        connection.execute(switch_messages.insert(), duplicate)
+        refresh(connection, FIRST_DAY, LAST_DAY, sources=payments_sources(cash_source()), now=NOW)
+        rows = (
+            connection.execute(
+                select(adoption).where(
+                    adoption.c.level == Level.PROVINCE.value,
+                    adoption.c.period == Period.MONTH.value,
+                )
+            )
+            .mappings()
+            .all()
+        )
+    want = expected(world, Level.PROVINCE, Period.MONTH)
+    for row in rows:
+        figures = want[(row["unit_id"], row["period_start"])]
+        for name in ("qr_count", "qr_value_dong", "unique_payers", "repeat_payers"):
+            assert row[name] == figures[name], name
