@@ -24,9 +24,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-
 from ledger.model import MAX_BATCH_TRANSFERS, Transfer, TransferResult
+from ledger.store import Db
 
 GROUP_TRANSFERS_MAX = MAX_BATCH_TRANSFERS  # transfers decided in one merged pass
 # A new leader finding fewer callers queued than the last group had waits this long at most
@@ -36,8 +35,8 @@ GROUP_TRANSFERS_MAX = MAX_BATCH_TRANSFERS  # transfers decided in one merged pas
 GROUP_GATHER_WAIT_S = 0.002
 
 Batches = Sequence[Sequence[Transfer]]
-Apply = Callable[[Connection, Batches], list[list[TransferResult]]]
-Write = Callable[[Callable[[Connection], list[list[TransferResult]]]], list[list[TransferResult]]]
+Apply = Callable[[Db, Batches], list[list[TransferResult]]]
+Write = Callable[[Callable[[Db], list[list[TransferResult]]]], list[list[TransferResult]]]
 
 
 @dataclass

@@ -17,18 +17,16 @@ from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection
-
 from ledger.model import Balances, LedgerError, TransferFlags
 from ledger.rules import AccountState, PendingStatus, PendingView, Posting
 from ledger.store import (
     HEAD_LOCK_SQL_POSTGRESQL,
     HEAD_MISSING,
     TRANSFER_COLUMNS,
+    Db,
     Head,
     chunks,
     lock_head,
-    mark_for,
     posting_from_row,
 )
 
@@ -48,21 +46,26 @@ class LockedReads(NamedTuple):
 
 
 def lock_and_read(
-    conn: Connection, *, transfer_ids: set[int], account_ids: set[int], pending_ids: set[int]
+    db: Db, *, transfer_ids: set[int], account_ids: set[int], pending_ids: set[int]
 ) -> LockedReads:
     """Lock the chain head, then read what a batch needs (ids already in range)."""
-    if conn.dialect.name == "postgresql":
-        return _pipelined(conn, transfer_ids, account_ids, pending_ids)
+    if db.postgresql:
+        return _pipelined(db, transfer_ids, account_ids, pending_ids)
+    cache = db.cache
+    if cache is None or cache.head is None:
+        head, accounts = lock_head(db), load_account_states(db, account_ids)
+    else:  # the connection's last commit left the head and these balances (sqlite_tx.py)
+        head, known = cache.head, cache.accounts
+        accounts = {i: known[i] for i in account_ids if i in known}
+        if len(accounts) < len(account_ids):
+            accounts.update(load_account_states(db, account_ids.difference(accounts)))
     return LockedReads(
-        lock_head(conn),
-        load_pendings(conn, pending_ids),
-        load_account_states(conn, account_ids),
-        load_postings(conn, transfer_ids),
+        head, load_pendings(db, pending_ids), accounts, load_postings(db, transfer_ids)
     )
 
 
 def _pipelined(
-    conn: Connection, transfer_ids: set[int], account_ids: set[int], pending_ids: set[int]
+    db: Db, transfer_ids: set[int], account_ids: set[int], pending_ids: set[int]
 ) -> LockedReads:
     any_id = " WHERE id = ANY(%s::bigint[])"
     statements: list[tuple[str, Sequence[Any] | None]] = [
@@ -74,10 +77,9 @@ def _pipelined(
         wanted = sorted(pending_ids)
         statements.append((_TRANSFERS + any_id, [wanted]))
         statements.append((_RESOLUTIONS + " WHERE pending_id = ANY(%s::bigint[])", [wanted]))
-    driver = conn.connection.driver_connection
-    assert driver is not None, "an open connection has its driver connection"
-    with driver.pipeline():
-        cursors = [driver.execute(sql, params) for sql, params in statements]
+    dbapi = db.dbapi
+    with dbapi.pipeline():
+        cursors = [dbapi.execute(sql, params) for sql, params in statements]
     results = [cursor.fetchall() for cursor in cursors]
     if not results[0]:
         raise LedgerError(HEAD_MISSING)
@@ -87,41 +89,57 @@ def _pipelined(
     )
 
 
-def load_account_states(conn: Connection, ids: Iterable[int]) -> dict[int, AccountState]:
-    mark = mark_for(conn)
+def load_account_states(db: Db, ids: Iterable[int]) -> dict[int, AccountState]:
     found: dict[int, AccountState] = {}
     for chunk in chunks(ids):
-        marks = ", ".join([mark] * len(chunk))
+        marks = ", ".join([db.mark] * len(chunk))
         sql = f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id IN ({marks})"
-        found.update(_account_states(conn.exec_driver_sql(sql, tuple(chunk))))
+        found.update(_account_states(db.dbapi.execute(sql, chunk).fetchall()))
     return found
 
 
-def load_postings(conn: Connection, ids: Iterable[int]) -> dict[int, Posting]:
+def load_postings(db: Db, ids: Iterable[int]) -> dict[int, Posting]:
     """Stored transfers with these ids (the idempotency lookup: usually finds none).
 
     Driver-level SQL: SQLAlchemy's expanding IN cost more per id than the lookup itself."""
     found: dict[int, Posting] = {}
-    mark = mark_for(conn)
     for chunk in chunks(ids):
-        marks = ", ".join([mark] * len(chunk))
+        marks = ", ".join([db.mark] * len(chunk))
         sql = f"{_TRANSFERS} WHERE id IN ({marks})"
-        found.update(_postings(conn.exec_driver_sql(sql, tuple(chunk))))
+        found.update(_postings(db.dbapi.execute(sql, chunk).fetchall()))
     return found
 
 
-def load_pendings(conn: Connection, ids: Iterable[int]) -> dict[int, PendingView]:
+def load_pendings(db: Db, ids: Iterable[int]) -> dict[int, PendingView]:
     """The transfers ``ids`` name, with their status derived from post/void rows."""
     found: dict[int, PendingView] = {}
-    mark = mark_for(conn)
+    dbapi = db.dbapi
     for chunk in chunks(ids):
-        marks = ", ".join([mark] * len(chunk))
-        rows = conn.exec_driver_sql(f"{_TRANSFERS} WHERE id IN ({marks})", tuple(chunk))
-        resolutions = conn.exec_driver_sql(
-            f"{_RESOLUTIONS} WHERE pending_id IN ({marks})", tuple(chunk)
-        )
-        found.update(_pending_views(list(rows), list(resolutions)))
+        marks = ", ".join([db.mark] * len(chunk))
+        rows = dbapi.execute(f"{_TRANSFERS} WHERE id IN ({marks})", chunk).fetchall()
+        resolutions = dbapi.execute(f"{_RESOLUTIONS} WHERE pending_id IN ({marks})", chunk)
+        found.update(_pending_views(rows, resolutions.fetchall()))
     return found
+
+
+def due_pendings(db: Db, after_ns: int, through_ns: int) -> list[Posting]:
+    """Unresolved pending transfers whose timeout falls in (after_ns, through_ns]."""
+    m = db.mark
+    sql = (
+        f"{_TRANSFERS} AS t WHERE expires_at_ns > {m} AND expires_at_ns <= {m} AND NOT EXISTS "
+        "(SELECT 1 FROM ledger_transfers AS r WHERE r.pending_id = t.id) "
+        "ORDER BY expires_at_ns, id"
+    )
+    rows = db.dbapi.execute(sql, (after_ns, through_ns)).fetchall()
+    return [posting_from_row(_transfer_row(values)) for values in rows]
+
+
+def next_expiry(db: Db, after_ns: int) -> int | None:
+    """The earliest pending timeout after ``after_ns`` (resolved ones included: a spare sweep
+    finds nothing and moves on)."""
+    sql = f"SELECT min(expires_at_ns) FROM ledger_transfers WHERE expires_at_ns > {db.mark}"
+    (value,) = db.dbapi.execute(sql, (after_ns,)).fetchone()
+    return int(value) if value is not None else None
 
 
 def _account_states(rows: Iterable[Sequence[Any]]) -> dict[int, AccountState]:

@@ -9,16 +9,16 @@ updates are atomic ``SET x = x + :delta`` statements behind it. See docs/LEDGER.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from ledger import locked_reads, store
+from ledger import locked_reads, sqlite_tx, store
 from ledger.batch import TransferState, run_accounts, run_transfers
 from ledger.group import GroupCommit
 from ledger.hashchain import HASH_HEX_CHARS, link, metadata_json
@@ -103,7 +103,10 @@ class Ledger(LedgerReads):
         self.engine = engine
         self._clock = clock
         # Concurrent calls without a caller's connection share transactions (see group.py).
-        self._group = GroupCommit(self._create_transfers, lambda work: self._write(work, None))
+        self._group = GroupCommit(self._create_transfers, self._write_own)
+        # Our own SQLite transactions run at driver level (sqlite_tx.py) on a real engine; an
+        # object standing in for one (the simulation's day-long transaction) keeps its begin().
+        self._sqlite_driver_level = isinstance(engine, Engine) and engine.dialect.name == "sqlite"
 
     # -- transactions ---------------------------------------------------------------------
 
@@ -121,6 +124,20 @@ class Ledger(LedgerReads):
                     raise
                 time.sleep(RETRY_BACKOFF_S * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write_own(self, work: Callable[[store.Db], T]) -> T:
+        """Run ``work`` in our own transaction at driver level (on SQLite without SQLAlchemy's
+        transaction objects: sqlite_tx.py), with retries on busy."""
+        if self._sqlite_driver_level:
+            for attempt in range(RETRY_ATTEMPTS_MAX):
+                try:
+                    return sqlite_tx.run(self.engine, work)
+                except sqlite3.OperationalError as exc:
+                    retryable = any(s in str(exc).lower() for s in _RETRYABLE)
+                    if not retryable or attempt == RETRY_ATTEMPTS_MAX - 1:
+                        raise
+                    time.sleep(RETRY_BACKOFF_S * 2**attempt)
+        return self._write(lambda conn: work(store.db_of(conn)), None)
 
     def _now_ns(self, after_ns: int) -> int:
         now = self._clock()
@@ -142,7 +159,8 @@ class Ledger(LedgerReads):
         return self._write(lambda conn: self._create_accounts(conn, accounts), connection)
 
     def _create_accounts(self, conn: Connection, batch: Sequence[Account]) -> list[AccountResult]:
-        head = store.lock_head(conn)
+        db = store.db_of(conn)
+        head = store.lock_head(db)
         existing = store.load_accounts(conn, store.in_range(a.id for a in batch))
         owners = store.code_owners(conn, (a.code for a in batch))
         results, created = run_accounts(batch, existing, owners)
@@ -150,7 +168,7 @@ class Ledger(LedgerReads):
         stamps = [start + i for i in range(len(created))]
         store.insert_accounts(conn, created, stamps)
         if created:
-            store.save_head(conn, replace(head, last_timestamp_ns=stamps[-1]))
+            store.save_head(db, head._replace(last_timestamp_ns=stamps[-1]))
         return results
 
     # -- transfers ------------------------------------------------------------------------
@@ -168,12 +186,12 @@ class Ledger(LedgerReads):
         if not transfers:
             return []
         if connection is not None:
-            (results,) = self._create_transfers(connection, [transfers])
+            (results,) = self._create_transfers(store.db_of(connection), [transfers])
             return results
         return self._group.submit(transfers)
 
     def _create_transfers(
-        self, conn: Connection, batches: Sequence[Sequence[Transfer]]
+        self, db: store.Db, batches: Sequence[Sequence[Transfer]]
     ) -> list[list[TransferResult]]:
         """Decide ``batches`` one after the other in one pass (one set of statements).
 
@@ -184,36 +202,40 @@ class Ledger(LedgerReads):
             i for t in every for i in (t.debit_account_id, t.credit_account_id)
         )
         reads = locked_reads.lock_and_read(
-            conn,
+            db,
             transfer_ids=store.in_range(t.id for t in every),
             account_ids=account_ids,
             pending_ids=pending_ids,
         )
         now_ns = self._now_ns(reads.head.last_timestamp_ns)
-        head = self._expire(conn, reads.head, now_ns)
+        head = self._expire(db, reads.head, now_ns)
         pendings, before, existing = reads.pendings, reads.accounts, reads.postings
         if head.transfer_count != reads.head.transfer_count:
             # The sweep wrote expiry rows and released holds: read again what it changed.
-            pendings = locked_reads.load_pendings(conn, pending_ids)
-            before = locked_reads.load_account_states(conn, account_ids)
+            pendings = locked_reads.load_pendings(db, pending_ids)
+            before = locked_reads.load_account_states(db, account_ids)
         missing = {
             i
             for view in pendings.values()
             for i in (view.posting.debit_account_id, view.posting.credit_account_id)
         }.difference(before)
         if missing:  # a post/void naming account 0 touches its pending transfer's accounts
-            before.update(locked_reads.load_account_states(conn, missing))
+            before.update(locked_reads.load_account_states(db, missing))
         state = TransferState(dict(before), existing, pendings, now_ns)
         results = [run_transfers(batch, state) for batch in batches]
         if state.accepted:
-            self._commit(conn, head, state.accepted, before, state.accounts, now_ns)
+            head = self._commit(db, head, state.accepted, before, state.accounts, now_ns)
         else:
-            store.save_head(conn, head)  # the expiry watermark moved
+            store.save_head(db, head)  # the expiry watermark moved
+        if db.cache is not None and head.transfer_count == reads.head.transfer_count + len(
+            state.accepted
+        ):  # no expiry was written: the batch's accounts are all that changed
+            db.cache.stage(head, state.accounts)
         return results
 
     def _commit(
         self,
-        conn: Connection,
+        db: store.Db,
         head: store.Head,
         accepted: list[Posting],
         before: dict[int, AccountState],
@@ -238,14 +260,14 @@ class Ledger(LedgerReads):
         expiries = [row[10] for row in rows if row[10] is not None]
         if head.next_expiry_ns is not None:
             expiries.append(head.next_expiry_ns)
-        head = replace(
-            head,
-            next_expiry_ns=min(expiries) if expiries else None,
+        head = store.Head(
             last_timestamp_ns=start + len(accepted) - 1,
             last_hash=last_hash,
             transfer_count=head.transfer_count + len(accepted),
+            expired_through_ns=head.expired_through_ns,
+            next_expiry_ns=min(expiries) if expiries else None,
         )
-        store.write_transfers(conn, rows, deltas, head)
+        store.write_transfers(db, rows, deltas, head)
         return head
 
     # -- pending expiry -------------------------------------------------------------------
@@ -254,31 +276,32 @@ class Ledger(LedgerReads):
         """Void every pending transfer whose timeout has passed; returns how many."""
 
         def work(conn: Connection) -> int:
-            head = store.lock_head(conn)
+            db = store.db_of(conn)
+            head = store.lock_head(db)
             now_ns = self._now_ns(head.last_timestamp_ns)
-            after = self._expire(conn, head, now_ns)
-            store.save_head(conn, after)
+            after = self._expire(db, head, now_ns)
+            store.save_head(db, after)
             return after.transfer_count - head.transfer_count
 
         return self._write(work, connection)
 
-    def _expire(self, conn: Connection, head: store.Head, now_ns: int) -> store.Head:
+    def _expire(self, db: store.Db, head: store.Head, now_ns: int) -> store.Head:
         """Record an expiry (a void with id ``-pending_id``) for each pending transfer due.
 
         The caller saves the returned head (with the new expiry watermark)."""
         if head.next_expiry_ns is None or now_ns < head.next_expiry_ns:
-            return replace(head, expired_through_ns=now_ns)
-        due = store.due_pendings(conn, head.expired_through_ns, now_ns)
+            return head._replace(expired_through_ns=now_ns)
+        due = locked_reads.due_pendings(db, head.expired_through_ns, now_ns)
         if due:
             voids = [_expiry(p) for p in due]
             ids = {i for p in due for i in (p.debit_account_id, p.credit_account_id)}
-            before = locked_reads.load_account_states(conn, ids)
+            before = locked_reads.load_account_states(db, ids)
             state = TransferState(dict(before), {}, {}, now_ns)
             for void in voids:
                 state.accept(void)
-            head = self._commit(conn, head, state.accepted, before, state.accounts, now_ns)
-        upcoming = store.next_expiry(conn, now_ns)
-        return replace(head, expired_through_ns=now_ns, next_expiry_ns=upcoming)
+            head = self._commit(db, head, state.accepted, before, state.accounts, now_ns)
+        upcoming = locked_reads.next_expiry(db, now_ns)
+        return head._replace(expired_through_ns=now_ns, next_expiry_ns=upcoming)
 
 
 def _expiry(pending: Posting) -> Posting:

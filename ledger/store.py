@@ -8,11 +8,10 @@ All functions take an open ``Connection`` and never commit; the service owns tra
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Connection, exists, func, select
+from sqlalchemy import Connection, select
 
 from ledger.model import (
     Account,
@@ -21,7 +20,10 @@ from ledger.model import (
     TransferFlags,
 )
 from ledger.rules import Posting
-from ledger.tables import HEAD_ID, accounts, transfers
+from ledger.tables import HEAD_ID, accounts
+
+if TYPE_CHECKING:
+    from ledger.sqlite_tx import ChainCache
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PENDING = int(TransferFlags.PENDING)
@@ -50,8 +52,7 @@ def datetime_to_ns(at: datetime) -> int:
     return (at - EPOCH) // timedelta(microseconds=1) * 1000
 
 
-@dataclass(frozen=True, slots=True)
-class Head:
+class Head(NamedTuple):
     last_timestamp_ns: int
     last_hash: str
     transfer_count: int
@@ -70,14 +71,34 @@ def mark_for(conn: Connection) -> str:
     return _PLACEHOLDER[conn.dialect.paramstyle]
 
 
-def lock_head(conn: Connection) -> Head:
-    """Read the chain head, locking it on PostgreSQL: the writers' one serialization point.
+class Db(NamedTuple):
+    """A write transaction at driver level: the DBAPI connection and what its SQL needs.
 
-    This and the other hot-path statements (save_head, write_transfers, the reads in
-    locked_reads) are driver-level SQL: each runs once per batch, and for single-transfer
-    calls SQLAlchemy's per-statement work was a visible part of the call."""
+    The writers' statements (the head, the reads under its lock, the writes) run on the DBAPI
+    connection, not through SQLAlchemy: its per-statement work (~30 µs each: result metadata,
+    events) cost more than SQLite's own work for these one-row statements, and was most of a
+    single-transfer call's overhead."""
+
+    dbapi: Any
+    postgresql: bool
+    mark: str  # the positional parameter marker: ``?`` for sqlite3, ``%s`` for psycopg
+    cache: ChainCache | None = None  # in the ledger's own SQLite transactions (sqlite_tx.py)
+
+
+def db_of(conn: Connection) -> Db:
+    """``conn``'s transaction at driver level (begun first if it was not, as autobegin would:
+    BEGIN IMMEDIATE on SQLite)."""
+    if not conn.in_transaction():
+        conn.begin()
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None, "an open connection has its driver connection"
     postgresql = conn.dialect.name == "postgresql"
-    row = conn.exec_driver_sql(HEAD_LOCK_SQL_POSTGRESQL if postgresql else _HEAD_SELECT).first()
+    return Db(dbapi, postgresql, mark_for(conn))
+
+
+def lock_head(db: Db) -> Head:
+    """Read the chain head, locking it on PostgreSQL: the writers' one serialization point."""
+    row = db.dbapi.execute(HEAD_LOCK_SQL_POSTGRESQL if db.postgresql else _HEAD_SELECT).fetchone()
     if row is None:
         raise LedgerError(HEAD_MISSING)
     return Head(*row)
@@ -88,18 +109,11 @@ def _head_update_sql(mark: str) -> str:
     return f"UPDATE ledger_head SET {assignments} WHERE id = {HEAD_ID}"
 
 
-def _head_params(state: Head) -> tuple[Any, ...]:
-    return (
-        state.last_timestamp_ns,
-        state.last_hash,
-        state.transfer_count,
-        state.expired_through_ns,
-        state.next_expiry_ns,
-    )
+_HEAD_UPDATE = {"?": _head_update_sql("?"), "%s": _head_update_sql("%s")}
 
 
-def save_head(conn: Connection, state: Head) -> None:
-    conn.exec_driver_sql(_head_update_sql(mark_for(conn)), _head_params(state))
+def save_head(db: Db, state: Head) -> None:
+    db.dbapi.execute(_HEAD_UPDATE[db.mark], state)
 
 
 def in_range(ids: Iterable[int | None]) -> set[int]:
@@ -131,31 +145,8 @@ def posting_from_row(row: Any) -> Posting:
     )
 
 
-def due_pendings(conn: Connection, after_ns: int, through_ns: int) -> list[Posting]:
-    """Unresolved pending transfers whose timeout falls in (after_ns, through_ns]."""
-    resolution = transfers.alias("resolution")
-    query = (
-        select(transfers)
-        .where(
-            transfers.c.expires_at_ns > after_ns,
-            transfers.c.expires_at_ns <= through_ns,
-            ~exists().where(resolution.c.pending_id == transfers.c.id),
-        )
-        .order_by(transfers.c.expires_at_ns, transfers.c.id)
-    )
-    return [posting_from_row(row) for row in conn.execute(query)]
-
-
-def next_expiry(conn: Connection, after_ns: int) -> int | None:
-    """The earliest pending timeout after ``after_ns`` (resolved ones included: a spare sweep
-    finds nothing and moves on)."""
-    query = select(func.min(transfers.c.expires_at_ns)).where(transfers.c.expires_at_ns > after_ns)
-    value = conn.execute(query).scalar_one()
-    return int(value) if value is not None else None
-
-
 def write_transfers(
-    conn: Connection,
+    db: Db,
     rows: list[tuple[Any, ...]],
     deltas: Mapping[int, tuple[int, int, int, int]],
     state: Head,
@@ -172,13 +163,13 @@ def write_transfers(
     psycopg prepares it once and the server plans it once; one parameter per column instead of
     one per value keeps the adaptation in psycopg's C code and any size under the protocol's
     parameter limit."""
-    if conn.dialect.name != "postgresql":
-        m = mark_for(conn)
+    dbapi = db.dbapi
+    if not db.postgresql:
         if rows:
-            conn.exec_driver_sql(_insert_sql(m), rows)
+            dbapi.executemany(_SQLITE_INSERT, rows)
         if deltas:
-            conn.exec_driver_sql(_SQLITE_DELTA.replace("?", m), _delta_params(deltas))
-        save_head(conn, state)
+            dbapi.executemany(_SQLITE_DELTA, _delta_params(deltas))
+        dbapi.execute(_HEAD_UPDATE["?"], state)
         return
     columns = [list(column) for column in zip(*rows, strict=True)] if rows else None
     if columns is None:
@@ -186,7 +177,7 @@ def write_transfers(
     delta_columns = [list(column) for column in zip(*_delta_params(deltas), strict=True)]
     if not delta_columns:
         delta_columns = [[] for _ in range(5)]
-    conn.exec_driver_sql(_PG_WRITE, (*columns, *delta_columns, *_head_params(state)))
+    dbapi.execute(_PG_WRITE, (*columns, *delta_columns, *state))
 
 
 _SQLITE_DELTA = (
@@ -220,6 +211,9 @@ def _delta_params(deltas: Mapping[int, tuple[int, int, int, int]]) -> list[tuple
 def _insert_sql(mark: str) -> str:
     values = ", ".join([mark] * len(TRANSFER_COLUMNS))
     return f"INSERT INTO ledger_transfers ({', '.join(TRANSFER_COLUMNS)}) VALUES ({values})"
+
+
+_SQLITE_INSERT = _insert_sql("?")
 
 
 def load_accounts(conn: Connection, ids: Iterable[int]) -> dict[int, Account]:

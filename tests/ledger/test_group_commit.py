@@ -7,9 +7,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 
 from ledger import Ledger, LedgerError, Transfer, TransferFlags, TransferResult
 from ledger.group import GroupCommit
@@ -135,25 +136,73 @@ _CALLS: list[tuple[list[Transfer], list[TransferResult]]] = [
 ]
 
 
+class _TransactionWatch:
+    """Counts the commits of an engine's connections and the transfer rows each commit wrote.
+
+    On SQLite the ledger's own transactions run on the DBAPI connection, not through
+    SQLAlchemy's events, so there the statements are taken from sqlite3's trace callback
+    (executemany traces each row) on connections opened from now on. On PostgreSQL commits are
+    SQLAlchemy's ``commit`` events, and the rows each transaction wrote are told by the
+    database itself: rows inserted by one transaction share its id, their ``xmin``.
+    """
+
+    def __init__(self, db: Engine) -> None:
+        self.db = db
+        self.statements: list[str] = []
+        self.sqlite = db.dialect.name == "sqlite"
+        if self.sqlite:
+            db.dispose()
+            event.listen(db, "connect", self._trace)
+        else:
+            query = text("SELECT max(timestamp_ns) FROM ledger_transfers")
+            with db.connect() as conn:
+                self.since_ns: int = conn.execute(query).scalar_one()
+            event.listen(db, "commit", self._commit)
+
+    def _trace(self, dbapi: Any, _record: object) -> None:
+        dbapi.set_trace_callback(self.statements.append)
+
+    def _commit(self, _connection: object) -> None:
+        self.statements.append("COMMIT")
+
+    def stop(self) -> None:
+        if self.sqlite:
+            event.remove(self.db, "connect", self._trace)
+            self.db.dispose()
+        else:
+            event.remove(self.db, "commit", self._commit)
+
+    @property
+    def commits(self) -> int:
+        return self.statements.count("COMMIT")
+
+    @property
+    def transfer_rows_per_commit(self) -> list[int]:
+        """How many transfer rows each commit that wrote any wrote, in commit order."""
+        if not self.sqlite:
+            query = text(
+                "SELECT count(*) FROM ledger_transfers WHERE timestamp_ns > :since "
+                "GROUP BY xmin::text ORDER BY min(timestamp_ns)"
+            )
+            with self.db.connect() as conn:
+                return list(conn.execute(query, {"since": self.since_ns}).scalars())
+        counts, rows = [], 0
+        for statement in self.statements:
+            if statement == "COMMIT":
+                counts.append(rows)
+                rows = 0
+            elif "INSERT INTO ledger_transfers" in statement:
+                rows += 1
+        return counts
+
+
 def test_concurrent_single_transfer_callers_share_one_pass(db: Engine, clock: TestClock) -> None:
     setup = Ledger(db, clock=clock)
     assert set(setup.create_accounts(world_accounts())) == {R.ok}
     assert setup.create_transfers([Transfer(10**12, BANK, BUYER, BUYER_FUNDS)]) == [R.ok]
     gate = GateClock(clock)
     ledger = Ledger(db, clock=gate)
-    commits: list[object] = []
-    inserts: list[str] = []
-
-    def count_commit(connection: object) -> None:
-        commits.append(connection)
-
-    event.listen(db, "commit", count_commit)
-
-    def count_inserts(*args: object) -> None:
-        if "INSERT INTO ledger_transfers" in str(args[2]):
-            inserts.append(str(args[2]))
-
-    event.listen(db, "before_cursor_execute", count_inserts)
+    watch = _TransactionWatch(db)
     got: list[list[TransferResult] | BaseException] = [[] for _ in _CALLS]
 
     def call(n: int) -> None:
@@ -171,13 +220,13 @@ def test_concurrent_single_transfer_callers_share_one_pass(db: Engine, clock: Te
     gate.gate.set()
     for thread in threads:
         thread.join()
-    event.remove(db, "commit", count_commit)
-    event.remove(db, "before_cursor_execute", count_inserts)
+    watch.stop()
 
     assert got == [expected for _, expected in _CALLS]
-    # The leader's own transaction, then ONE merged pass for the eight callers queued behind it.
-    assert len(commits) == 2
-    assert len(inserts) == 2
+    # The leader's own transaction, then ONE merged pass for the eight callers queued behind it:
+    # two commits, and the rows of the eight (501, 503, 507) written in the second.
+    assert watch.commits == 2
+    assert watch.transfer_rows_per_commit == [1, 3]
     assert balances(ledger, BUYER) == (0, 4_000, 0, BUYER_FUNDS)
     assert balances(ledger, VENDOR) == (0, 0, 0, 4_000)
     assert balances(ledger, SPARE) == (0, 0, 0, 2)
