@@ -29,8 +29,9 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    and_,
+    case,
     cast,
-    exists,
     func,
     literal,
     select,
@@ -105,22 +106,38 @@ def clean_claims(
 ) -> Select[tuple[int, int, int, int, int]]:
     """Claims (credit id, switch record id, ledger leg id, switch day, ledger day) of the
     clean payments whose vendor credit was recorded in ``window``, with their switch record
-    inside ``span`` (the reconciled range)."""
+    inside ``span`` (the reconciled range).
+
+    "Exactly one" switch record and event is ``COUNT(*) = 1`` over the credit's joined rows,
+    so every condition on those two sides sits inside the aggregate (a WHERE would hide a
+    second record that fails it). A hash aggregate on PostgreSQL, where the two NOT EXISTS
+    probes it replaces ran serially after the parallel part (5.5 of 9.1 s against 1M)."""
     ledger_s = cast(ledger_transfers.c.timestamp_ns, Float) / NS_PER_S
     switch_s = epoch_s(switch_messages.c.created_at, dialect)
     seen_s = epoch_s(events.c.visible_at, dialect)
-    other_attempt = switch_messages.alias("other_attempt")
-    other_event = events.alias("other_event")
     drift = timedelta(seconds=tolerance.posting_drift_s)
     switch_at = unindexed(switch_messages.c.created_at, dialect)
     ledger_at = unindexed(ledger_transfers.c.timestamp_ns, dialect)
+    in_order = and_(
+        # Here, not in the join: PostgreSQL multiplies the selectivity of both join keys of a
+        # leg (its id and reference), expects one row, and plans serial nested loops.
+        ledger_transfers.c.reference == credits.c.client_transfer_id,
+        switch_messages.c.status == COMPLETED,
+        switch_messages.c.reason == "",
+        switch_messages.c.payee_bin == receiving_accounts.c.bank_bin,
+        switch_messages.c.payee_account == receiving_accounts.c.account_number,
+        ledger_transfers.c.amount_dong == switch_messages.c.amount_dong,
+        func.abs(ledger_s - switch_s) <= tolerance.posting_drift_s,
+        events.c.deliveries == 1,
+        seen_s - ledger_s <= tolerance.notification_delay_s,
+    )
     return (
         select(
             credits.c.id,
-            switch_messages.c.id,
-            ledger_transfers.c.id,
-            day_number(switch_messages.c.created_at, dialect),
-            ledger_day_number(ledger_transfers.c.timestamp_ns),
+            func.min(switch_messages.c.id),
+            func.min(ledger_transfers.c.id),
+            func.min(day_number(switch_messages.c.created_at, dialect)),
+            func.min(ledger_day_number(ledger_transfers.c.timestamp_ns)),
         )
         .select_from(credits)
         .join(ledger_transfers, ledger_transfers.c.id == credits.c.ledger_transfer_id)
@@ -136,25 +153,11 @@ def clean_claims(
             credits.c.match != UNMATCHED,
             switch_at >= span.start,
             switch_at < span.end,
-            switch_messages.c.status == COMPLETED,
-            switch_messages.c.reason == "",
-            switch_messages.c.payee_bin == receiving_accounts.c.bank_bin,
-            switch_messages.c.payee_account == receiving_accounts.c.account_number,
-            # Redundant with the drift check below; bounds the ledger read to the range.
+            # Redundant with the drift check; bounds the ledger read to the range.
             ledger_at >= ns_of_s((span.start - drift).timestamp()),
             ledger_at < ns_of_s((span.end + drift).timestamp()),
-            unindexed(ledger_transfers.c.reference, dialect) == credits.c.client_transfer_id,
-            ledger_transfers.c.amount_dong == switch_messages.c.amount_dong,
-            func.abs(ledger_s - switch_s) <= tolerance.posting_drift_s,
-            events.c.deliveries == 1,
-            seen_s - ledger_s <= tolerance.notification_delay_s,
-            ~exists().where(
-                other_attempt.c.client_transfer_id == credits.c.client_transfer_id,
-                other_attempt.c.id != switch_messages.c.id,
-            ),
-            ~exists().where(
-                other_event.c.credit_id == credits.c.id,
-                other_event.c.seq != events.c.seq,
-            ),
         )
+        .group_by(credits.c.id)
+        .having(func.count() == 1)
+        .having(func.min(case((in_order, 1), else_=0)) == 1)
     )
