@@ -6,7 +6,8 @@ amount and a time within the posting tolerance; the switch holds exactly one rec
 reference (completed, nothing lost, paid to that same account) inside the reconciled range;
 and exactly one event, delivered once within the notification tolerance, belongs to the
 credit. The query walks from the credit along integer keys (credit -> ledger leg by id ->
-event by credit id) and probes one text index, the switch's references. Each clean payment
+event by credit id) and, on SQLite, probes one text index, the switch's references
+(PostgreSQL hash-joins the range's rows instead). Each clean payment
 becomes a *claim* on four rows (credit, switch record, ledger leg, event by its credit).
 
 What the claim does not check, the job's load does: any row of the window that no claim holds
