@@ -32,6 +32,11 @@ from payments.settlement import business_day_window
 from payments.stats.sql import VIETNAM_UTC_OFFSET_H
 from payments.tables import credits
 
+# Reads of the job's SQLite connection through a memory map of up to this much of the file:
+# each page the month touches is then read without a read() call and a copy into the page
+# cache (claims over 1M payments: 14.1 -> 11.1 s, back to back under the bench lock).
+SQLITE_JOB_MMAP_MIB = 2048
+BYTES_PER_MIB = 1024 * 1024
 IN_LIST_MAX_ITEMS = 5000  # SQLite allows 32766 bound parameters, PostgreSQL 65535
 EPOCH_DAY = date(1970, 1, 1)
 
@@ -89,6 +94,20 @@ def claims_table(connection: Connection, span: DayWindow, tol: Tolerance) -> Ite
         yield table
     finally:
         table.drop(connection, checkfirst=True)
+
+
+@contextmanager
+def mapped_reads(connection: Connection) -> Iterator[None]:
+    """On SQLite, read the database through a memory map for one job, then restore."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.execute(text("PRAGMA mmap_size")).scalar_one()
+    connection.execute(text(f"PRAGMA mmap_size = {SQLITE_JOB_MMAP_MIB * BYTES_PER_MIB}"))
+    try:
+        yield
+    finally:
+        connection.execute(text(f"PRAGMA mmap_size = {int(before)}"))
 
 
 def _span_days(span: DayWindow) -> list[date]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, func, select
 
 from ledger.tables import transfers as ledger_transfers
+from payments.reconciliation.claims import mapped_reads
 from payments.reconciliation.load import (
     delivered_counts,
     load_range,
@@ -167,7 +168,7 @@ def _reconcile(
             raise ReconciliationError(f"day {day}: must be {FIRST_DAY}..{LAST_DAY}")
     span = _window(first, last)
     summary = RunSummary()
-    with engine.connect() as connection, bulk_session(connection):
+    with engine.connect() as connection, bulk_session(connection), mapped_reads(connection):
         loaded = load_range(connection, span, tol)
         delivered = delivered_counts(connection, span)
         rows = loaded.rows

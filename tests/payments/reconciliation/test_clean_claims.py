@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Connection, DateTime, Engine, func, insert, literal, select
+from sqlalchemy import Connection, DateTime, Engine, func, insert, literal, select, text
 
 from ledger.tables import transfers as ledger_transfers
 from payments.faults import FaultRates
@@ -136,3 +136,15 @@ def test_business_day_numbers_are_exact_at_midnight(
             select(day_number(at, db.dialect.name), ledger_day_number(at_ns))
         ).one()
     assert [EPOCH_DATE + timedelta(days=int(n)) for n in days] == [business_day, business_day]
+
+
+def test_the_job_leaves_pooled_connections_as_it_found_them(clean_day: Engine) -> None:
+    # The job widens its connection's memory map (SQLite) or work_mem (PostgreSQL).
+    setting = text(
+        "SHOW work_mem" if clean_day.dialect.name == "postgresql" else "PRAGMA mmap_size"
+    )
+    with clean_day.connect() as connection:
+        before = connection.execute(setting).all()
+    reconcile_day(clean_day, FIRST_DAY, now=NOW)
+    with clean_day.connect() as connection:
+        assert connection.execute(setting).all() == before
