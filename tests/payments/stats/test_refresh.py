@@ -217,3 +217,20 @@ def test_a_duplicate_completed_switch_record_does_not_count_a_payment_twice(db: 
         figures = want[(row["unit_id"], row["period_start"])]
         for name in ("qr_count", "qr_value_dong", "unique_payers", "repeat_payers"):
             assert row[name] == figures[name], name
+
+
+def test_bulk_session_restores_the_connections_settings(db: Engine) -> None:
+    from sqlalchemy import text
+
+    from payments.stats.bulk import bulk_session
+
+    if db.dialect.name != "sqlite":
+        pytest.skip("the restored settings are SQLite pragmas; PostgreSQL's end with SET LOCAL")
+    pragmas = ("cache_size", "mmap_size")
+    with db.connect() as connection:
+        before = [connection.execute(text(f"PRAGMA {p}")).scalar_one() for p in pragmas]
+        with bulk_session(connection):
+            during = [connection.execute(text(f"PRAGMA {p}")).scalar_one() for p in pragmas]
+        after = [connection.execute(text(f"PRAGMA {p}")).scalar_one() for p in pragmas]
+    assert during != before
+    assert after == before
