@@ -162,6 +162,7 @@ def populate(engine: Engine, payments: int, days: int, out_dir: Path) -> dict[st
                     "status": "completed",
                     "reason": "",
                     "created_at": at,
+                    "ledger_transfer_id": number,  # the credit leg below (even if it goes missing)
                 }
             )
             fate = rng.random()

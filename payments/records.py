@@ -56,7 +56,16 @@ class BatchRecords:
     credit_plans: list[CreditPlan] = field(default_factory=list)
     request_paid: dict[int, int] = field(default_factory=dict)  # request id -> new paid_dong
 
-    def switch_message(self, prepared: Prepared, status: PaymentStatus, reason: str) -> None:
+    def switch_message(
+        self,
+        prepared: Prepared,
+        status: PaymentStatus,
+        reason: str,
+        *,
+        credit_leg_id: int | None = None,
+    ) -> None:
+        """The switch's record; ``credit_leg_id`` is the ledger id of the chain's credit leg
+        to the payee when the chain is in the ledger (reconciliation joins on it)."""
         payment, code = prepared.payment, prepared.code
         self.switch_rows.append(
             {
@@ -69,6 +78,7 @@ class BatchRecords:
                 "status": status.value,
                 "reason": reason[:64],
                 "created_at": self.now,
+                "ledger_transfer_id": credit_leg_id,
             }
         )
 

@@ -263,7 +263,13 @@ class Switch:
         for (index, prepared, reply), chain, (status, reason) in zip(
             accepted, chains, judged, strict=True
         ):
-            records.switch_message(prepared, status, "reply_lost" if reply.reply_lost else reason)
+            posted = status in (PaymentStatus.COMPLETED, PaymentStatus.DUPLICATE)
+            records.switch_message(
+                prepared,
+                status,
+                "reply_lost" if reply.reply_lost else reason,
+                credit_leg_id=chain[-1].id if posted else None,
+            )
             if status is PaymentStatus.COMPLETED:
                 records.bank_messages(prepared, delay_s=reply.delay_s, deliveries=reply.deliveries)
                 completed.append((index, prepared, reply, chain))

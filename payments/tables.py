@@ -222,7 +222,11 @@ switch_messages = Table(
     Column("status", String(24), nullable=False),  # completed | declined | timeout | offline
     Column("reason", String(64), nullable=False),
     _when("created_at", nullable=False),
+    # The ledger id of the payment's credit leg (the vendor credit's ledger_transfer_id), written
+    # when the switch posts or finds the chain; NULL on refusals and rows older than 0009.
+    Column("ledger_transfer_id", BigInteger, nullable=True),
     Index("ix_pay_switch_messages_created", "created_at"),
+    Index("ix_pay_switch_messages_ledger_transfer", "ledger_transfer_id", "created_at"),
 )
 
 bank_messages = Table(

@@ -125,6 +125,31 @@ def test_payers_own_transfer_id_names_the_legs_and_a_retry_reusing_it_is_a_dupli
     assert balances(world, funded_buyer) == [1_970_000]
 
 
+def test_switch_records_name_the_credit_leg_only_when_the_chain_is_in_the_ledger(
+    world: World, vendor_with_two_banks: Stall, funded_buyer: tuple[str, str]
+) -> None:
+    sticker = vendor_with_two_banks.accounts[1]  # interbank: the credit leg is the third
+    first = world.switch.pay(Payment(sticker.static_payload, *funded_buyer, "link", 30_000))
+    world.switch.pay(Payment(sticker.static_payload, *funded_buyer, "link", 30_000))
+    world.switch.pay(Payment(sticker.static_payload, *funded_buyer, "link", 31_000))  # conflict
+    poor = make_buyer(world, BIDV, "556", balance_dong=10)
+    world.switch.pay(Payment(sticker.static_payload, *poor, "broke", 10_000))
+    with world.engine.connect() as connection:
+        credit_leg = connection.execute(select(credits.c.ledger_transfer_id)).scalar_one()
+        links = connection.execute(
+            select(switch_messages.c.status, switch_messages.c.ledger_transfer_id).order_by(
+                switch_messages.c.id
+            )
+        ).all()
+    assert credit_leg == first.ledger_transfer_ids[-1]
+    assert [tuple(row) for row in links] == [
+        ("completed", credit_leg),
+        ("duplicate", credit_leg),
+        ("declined", None),
+        ("declined", None),
+    ]
+
+
 @pytest.mark.parametrize("transfer_id", [0, -1, 2**63 - 2, True])
 def test_transfer_id_out_of_range_is_rejected_and_moves_nothing(
     world: World, vendor_with_two_banks: Stall, funded_buyer: tuple[str, str], transfer_id: int
