@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 from payments.reconciliation.model import DayWindow, Tolerance
-from payments.reconciliation.prefilter import clean_claims
+from payments.reconciliation.prefilter import clean_claims, unlinked_switch_records
 from payments.settlement import business_day_window
 from payments.stats.sql import VIETNAM_UTC_OFFSET_H
 from payments.tables import credits
@@ -74,12 +74,13 @@ def _table() -> Table:
 def claims_table(connection: Connection, span: DayWindow, tol: Tolerance) -> Iterator[Table]:
     """The clean payments of ``span``, claimed in a TEMPORARY table dropped on exit."""
     table = _table()
+    linked = connection.execute(unlinked_switch_records(span)).first() is None
     try:
         if connection.dialect.name == "postgresql":
             # One statement over the range: hash joins, and CREATE TABLE ... AS may use parallel
             # workers (INSERT ... SELECT never does). The anti-joins against it hash it whole,
             # so it needs no index, only its size (temporary tables are never auto-analyzed).
-            found = clean_claims(span, span, tol, "postgresql").subquery()
+            found = clean_claims(span, span, tol, "postgresql", linked=linked).subquery()
             named = select(*(found.c[i].label(c.name) for i, c in enumerate(table.columns)))
             connection.execute(named.into(table.name, temporary=True))
             connection.execute(text(f"ANALYZE {table.name}"))
@@ -89,7 +90,7 @@ def claims_table(connection: Connection, span: DayWindow, tol: Tolerance) -> Ite
             columns = [c.name for c in table.columns]
             for day in _span_days(span):
                 window = DayWindow(*business_day_window(day))
-                day_claims = clean_claims(window, span, tol, "sqlite")
+                day_claims = clean_claims(window, span, tol, "sqlite", linked=linked)
                 connection.execute(table.insert().from_select(columns, day_claims))
         yield table
     finally:

@@ -5,10 +5,13 @@ ledger credit leg to the vendor's receiving account with the switch reference, t
 amount and a time within the posting tolerance; the switch holds exactly one record of that
 reference (completed, nothing lost, paid to that same account) inside the reconciled range;
 and exactly one event, delivered once within the notification tolerance, belongs to the
-credit. The query walks from the credit along integer keys (credit -> ledger leg by id ->
-event by credit id) and, on SQLite, probes one text index, the switch's references
-(PostgreSQL hash-joins the range's rows instead). Each clean payment
-becomes a *claim* on four rows (credit, switch record, ledger leg, event by its credit).
+credit. The query walks from the credit along integer keys only: credit -> ledger leg by id,
+-> switch record by the credit leg's id the switch wrote on it (migration 0009), -> event by
+credit id; the references are compared on the rows found, not looked up. A range holding a
+completed switch record without that link (written before 0009, or straight into the table)
+is walked by the switch's reference instead, as before (``linked=False``): slower, same
+result. Each clean payment becomes a *claim* on four rows (credit, switch record, ledger leg,
+event by its credit).
 
 What the claim does not check, the job's load does: any row of the window that no claim holds
 (a second ledger leg with the same reference, say) is loaded, and a claim on a reference seen
@@ -102,12 +105,29 @@ def ns_of_s(seconds: float) -> int:
     return int(seconds * NS_PER_S)
 
 
+def unlinked_switch_records(span: DayWindow) -> Select[tuple[int]]:
+    """One completed switch record of ``span`` that names no ledger leg, if any (then the
+    range's clean set is found by reference). A seek in the (link, time) index."""
+    return (
+        select(switch_messages.c.id)
+        .where(
+            switch_messages.c.ledger_transfer_id.is_(None),
+            switch_messages.c.created_at >= span.start,
+            switch_messages.c.created_at < span.end,
+            switch_messages.c.status == COMPLETED,
+        )
+        .limit(1)
+    )
+
+
 def clean_claims(
-    window: DayWindow, span: DayWindow, tolerance: Tolerance, dialect: str
+    window: DayWindow, span: DayWindow, tolerance: Tolerance, dialect: str, *, linked: bool
 ) -> Select[tuple[int, int, int, int, int]]:
     """Claims (credit id, switch record id, ledger leg id, switch day, ledger day) of the
     clean payments whose vendor credit was recorded in ``window``, with their switch record
-    inside ``span`` (the reconciled range).
+    inside ``span`` (the reconciled range). ``linked``: join the switch records by the credit
+    leg id they carry (only when every completed record of ``span`` carries one), else by
+    reference.
 
     "Exactly one" switch record and event is ``COUNT(*) = 1`` over the credit's joined rows,
     so every condition on those two sides sits inside the aggregate (a WHERE would hide a
@@ -119,10 +139,17 @@ def clean_claims(
     drift = timedelta(seconds=tolerance.posting_drift_s)
     switch_at = unindexed(switch_messages.c.created_at, dialect)
     ledger_at = unindexed(ledger_transfers.c.timestamp_ns, dialect)
+    switch_key: ColumnElement[object]
+    credit_key: ColumnElement[object]
+    if linked:
+        switch_key, credit_key = switch_messages.c.ledger_transfer_id, credits.c.ledger_transfer_id
+    else:
+        switch_key, credit_key = switch_messages.c.client_transfer_id, credits.c.client_transfer_id
     in_order = and_(
         # Here, not in the join: PostgreSQL multiplies the selectivity of both join keys of a
         # leg (its id and reference), expects one row, and plans serial nested loops.
         ledger_transfers.c.reference == credits.c.client_transfer_id,
+        switch_messages.c.client_transfer_id == credits.c.client_transfer_id,
         switch_messages.c.status == COMPLETED,
         switch_messages.c.reason == "",
         switch_messages.c.payee_bin == receiving_accounts.c.bank_bin,
@@ -146,7 +173,7 @@ def clean_claims(
             receiving_accounts,
             receiving_accounts.c.ledger_account_id == ledger_transfers.c.credit_account_id,
         )
-        .join(switch_messages, switch_messages.c.client_transfer_id == credits.c.client_transfer_id)
+        .join(switch_messages, switch_key == credit_key)
         .join(events, events.c.credit_id == credits.c.id)
         .where(
             credits.c.created_at >= window.start,

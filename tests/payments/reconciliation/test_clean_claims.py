@@ -11,14 +11,21 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Connection, DateTime, Engine, func, insert, literal, select, text
+from sqlalchemy import Connection, DateTime, Engine, func, insert, literal, select, text, update
 
 from ledger.tables import transfers as ledger_transfers
 from payments.faults import FaultRates
+from payments.reconciliation.claims import claims_table
 from payments.reconciliation.job import reconcile_day
-from payments.reconciliation.model import Kind
-from payments.reconciliation.prefilter import EPOCH_DATE, day_number, ledger_day_number
+from payments.reconciliation.model import DayWindow, Kind, Tolerance
+from payments.reconciliation.prefilter import (
+    EPOCH_DATE,
+    day_number,
+    ledger_day_number,
+    unlinked_switch_records,
+)
 from payments.reconciliation.tables import metadata as recon_metadata
+from payments.settlement import business_day_window
 from payments.tables import credits, events, switch_messages
 from tests.payments.reconciliation.world import FIRST_DAY, build_month
 
@@ -26,10 +33,24 @@ NOW = datetime(2026, 6, 5, tzinfo=UTC)
 PAYMENTS = 40
 
 
-@pytest.fixture
-def clean_day(db: Engine) -> Engine:
+@pytest.fixture(params=["linked", "unlinked", "half_linked"])
+def clean_day(db: Engine, request: pytest.FixtureRequest) -> Engine:
+    """A clean day paid through the switch (its records name their credit legs), or with the
+    links erased on every or every other record, as rows written before migration 0009 are."""
     recon_metadata.create_all(db)
     build_month(db, days=1, payments_per_day=PAYMENTS, rates=FaultRates({}))
+    erased = {
+        "linked": None,
+        "unlinked": switch_messages.c.id > 0,
+        "half_linked": switch_messages.c.id % 2 == 0,
+    }[request.param]
+    with db.begin() as connection:
+        linked = select(func.count()).where(switch_messages.c.ledger_transfer_id.is_not(None))
+        assert connection.execute(linked).scalar_one() == PAYMENTS
+        if erased is not None:
+            connection.execute(
+                update(switch_messages).where(erased).values(ledger_transfer_id=None)
+            )
     return db
 
 
@@ -107,6 +128,63 @@ def test_a_second_row_on_any_side_of_a_clean_payment_is_a_duplicate(
     assert [(item.kind, item.switch_ref) for item in payments] == [(Kind.DUPLICATE, ref)]
     assert (result.switch_records, result.ledger_credits, result.notifications) == counts
     assert result.matched == PAYMENTS - 1
+
+
+def _link_to_nothing(connection: Connection) -> None:
+    _credit_id, ref, _leg_id = _a_credit(connection)
+    connection.execute(
+        update(switch_messages)
+        .where(switch_messages.c.client_transfer_id == ref)
+        .values(ledger_transfer_id=-1)
+    )
+
+
+def _link_to_another_payment(connection: Connection) -> None:
+    _credit_id, ref, _leg_id = _a_credit(connection)
+    other_leg = connection.execute(
+        select(credits.c.ledger_transfer_id).where(credits.c.client_transfer_id != ref).limit(1)
+    ).scalar_one()
+    connection.execute(
+        update(switch_messages)
+        .where(switch_messages.c.client_transfer_id == ref)
+        .values(ledger_transfer_id=other_leg)
+    )
+
+
+@pytest.mark.parametrize("mislink", [_link_to_nothing, _link_to_another_payment])
+def test_a_wrong_link_hides_nothing_and_the_payments_still_match_by_reference(
+    clean_day: Engine, mislink: Callable[[Connection], None]
+) -> None:
+    # Claims are only a shortcut: the payments a wrong link keeps out of them (one, or both
+    # whose legs it names) reach the matcher, which pairs by reference and finds them in order.
+    with clean_day.begin() as connection:
+        mislink(connection)
+    result = reconcile_day(clean_day, FIRST_DAY, now=NOW)
+    assert result.discrepancies == []
+    assert (result.switch_records, result.ledger_credits, result.notifications) == (40, 40, 40)
+    assert result.matched == PAYMENTS
+
+
+def _claimed(db: Engine) -> int:
+    with db.connect() as connection:
+        span = DayWindow(*business_day_window(FIRST_DAY))
+        with claims_table(connection, span, Tolerance()) as claims:
+            return int(connection.execute(select(func.count()).select_from(claims)).scalar_one())
+
+
+def test_every_clean_payment_is_claimed_with_or_without_links(clean_day: Engine) -> None:
+    # Without links (or with some missing) the range is claimed by reference, not left out.
+    assert _claimed(clean_day) == PAYMENTS
+
+
+def test_linked_records_are_claimed_through_their_link(db: Engine) -> None:
+    recon_metadata.create_all(db)
+    build_month(db, days=1, payments_per_day=PAYMENTS, rates=FaultRates({}))
+    span = DayWindow(*business_day_window(FIRST_DAY))
+    with db.begin() as connection:
+        assert connection.execute(unlinked_switch_records(span)).first() is None
+        _link_to_nothing(connection)
+    assert _claimed(db) == PAYMENTS - 1
 
 
 def test_rerunning_after_a_fault_appears_reports_it(clean_day: Engine) -> None:
