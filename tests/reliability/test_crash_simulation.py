@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import time
 from collections import defaultdict
@@ -23,6 +24,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 
 from ledger.tables import TransferRow
 from payments.routing import leg_ids
+from payments.simulation.payflow import payment_ids
 from payments.simulation.tables import cash_sales, runs
 from payments.tables import credits, districts
 from tests.payments.simulation.conftest import fingerprint
@@ -44,6 +46,21 @@ KILL_AFTER_S_MIN = 0.5
 # (process start included), measured on the spot: fixed windows either missed the later days on
 # an idle machine or never got past the set-up under load.
 CHAIN_LEGS = (2, 3)
+# The simulation's client ids (payflow.payment_ids); its switch reference starts with one.
+SIM_CLIENT_ID = re.compile(r"^s(\d+)-(\d{5})-(\d{3})-(\d{7}):")
+
+
+def _expected_legs(reference: str, legs: int) -> tuple[int, ...]:
+    """The ledger ids a whole chain of ``legs`` legs has: a simulated payment's own ledger id and
+    the next ones (payflow.payment_ids), any other payment's ids derived from its reference."""
+    sim = SIM_CLIENT_ID.match(reference)
+    if sim is None:
+        return leg_ids(reference, legs)
+    run_id, day, market, sale = (int(part) for part in sim.groups())
+    first = payment_ids(run_id, day, market, sale)[1]
+    return tuple(first + index for index in range(legs))
+
+
 FUNDING_PREFIX = "deposit:"
 CYCLES_MAX = 40  # bound on fresh databases (each cycle has at least one kill or finishes)
 
@@ -73,7 +90,7 @@ def _chains(engine: Engine) -> tuple[int, int]:
     last_legs: set[int] = set()
     for reference, ids in by_reference.items():
         assert len(ids) in CHAIN_LEGS, f"chain {reference} has {len(ids)} legs stored"
-        expected = leg_ids(reference, len(ids))
+        expected = _expected_legs(reference, len(ids))
         assert ids == set(expected), f"chain {reference}: stored legs are not one whole chain"
         last_legs.add(expected[-1])
     assert credited == last_legs, "a vendor credit without its chain, or a chain without credit"
