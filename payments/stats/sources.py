@@ -50,10 +50,12 @@ class Level(StrEnum):
 class Sources:
     """The selectables the statistics aggregate. Column names are the contract:
 
-    - ``receipts``: vendor_id, market_id, amount_dong, at, client_transfer_id (one per QR credit)
+    - ``receipts``: vendor_id, market_id, amount_dong, at, client_transfer_id, credit_id (one
+      per QR credit)
     - ``payers``: client_transfer_id, payer_key (completed switch records)
     - ``attempts``: market_id, at, failed (0/1), timed_out (0/1) (every switch attempt)
     - ``notices``: market_id, at (of the credit), seen_at (when the vendor could see it)
+    - ``seen``: credit_id, seen_at (the same notices by the receipt they announce, no joins)
     - ``cash``: market_id, at, sales, value_dong (cash sales observed at the market), or None
       when nobody observed cash sales: then shares of sales paid by QR are unknown, not 100%
     """
@@ -63,6 +65,7 @@ class Sources:
     attempts: Rows
     notices: Rows
     cash: Rows | None
+    seen: Rows
 
 
 def payments_sources(cash: Rows | None) -> Sources:
@@ -73,6 +76,7 @@ def payments_sources(cash: Rows | None) -> Sources:
         credits.c.amount_dong,
         credits.c.created_at.label("at"),
         credits.c.client_transfer_id,
+        credits.c.id.label("credit_id"),
     ).join_from(credits, vendors, _not_indexed(credits.c.vendor_id) == vendors.c.id)
     payers = select(
         switch_messages.c.client_transfer_id,
@@ -102,7 +106,8 @@ def payments_sources(cash: Rows | None) -> Sources:
         .join_from(events, credits, events.c.credit_id == credits.c.id)
         .join(vendors, vendors.c.id == _not_indexed(credits.c.vendor_id))
     )
-    return Sources(receipts, payers, attempts, notices, cash)
+    seen = select(events.c.credit_id, events.c.visible_at.label("seen_at"))
+    return Sources(receipts, payers, attempts, notices, cash, seen)
 
 
 def _not_indexed(vendor_id: ColumnElement[int]) -> ColumnElement[int]:

@@ -234,3 +234,41 @@ def test_bulk_session_restores_the_connections_settings(db: Engine) -> None:
         after = [connection.execute(text(f"PRAGMA {p}")).scalar_one() for p in pragmas]
     assert during != before
     assert after == before
+
+
+def test_a_receipt_with_two_notices_counts_both_latencies(db: Engine) -> None:
+    """Each notice is one latency: a second one for a receipt must not be dropped (SQLite takes
+    the latencies from the staged receipts only while every receipt has at most one)."""
+    from payments.tables import events
+
+    world = build_world(db)
+    stats_metadata.create_all(db)
+    receipt = world.receipts[0]
+    late = receipt.at + timedelta(hours=10)
+    with db.begin() as connection:
+        first = connection.execute(select(events).order_by(events.c.seq).limit(1)).mappings().one()
+        second = {key: value for key, value in first.items() if key != "seq"}
+        connection.execute(events.insert(), {**second, "event_id": "again", "visible_at": late})
+        refresh(connection, FIRST_DAY, LAST_DAY, sources=payments_sources(cash_source()), now=NOW)
+        row = (
+            connection.execute(
+                select(adoption).where(
+                    adoption.c.level == Level.MARKET.value,
+                    adoption.c.period == Period.DAY.value,
+                    adoption.c.unit_id == receipt.market_id,
+                    adoption.c.period_start == _local_day(receipt.at),
+                )
+            )
+            .mappings()
+            .one()
+        )
+    same_day = [
+        r
+        for r in world.receipts
+        if r.market_id == receipt.market_id and _local_day(r.at) == _local_day(receipt.at)
+    ]
+    latencies = [(r.seen_at - r.at).total_seconds() * 1000 for r in same_day]
+    latencies.append((late - receipt.at).total_seconds() * 1000)
+    assert row["qr_count"] == len(same_day)
+    assert row["notify_p50_ms"] == pytest.approx(_percentile(latencies, 0.5), abs=0.01)
+    assert row["notify_p95_ms"] == pytest.approx(_percentile(latencies, 0.95), abs=0.01)
