@@ -224,8 +224,25 @@ def test_bulk_session_restores_the_connections_settings(db: Engine) -> None:
 
     from payments.stats.bulk import bulk_session
 
-    if db.dialect.name != "sqlite":
-        pytest.skip("the restored settings are SQLite pragmas; PostgreSQL's end with SET LOCAL")
+    if db.dialect.name == "postgresql":
+        # SET LOCAL: widened inside the job's transaction, the session's own values after it.
+        # A new session (temp_buffers can only change before it touches a temporary table).
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        settings = ("work_mem", "jit", "temp_buffers")
+        fresh = create_engine(db.url, poolclass=NullPool)
+        with fresh.connect() as connection:
+            before = [connection.execute(text(f"SHOW {s}")).scalar_one() for s in settings]
+            connection.commit()
+            with connection.begin(), bulk_session(connection):
+                during = [connection.execute(text(f"SHOW {s}")).scalar_one() for s in settings]
+            after = [connection.execute(text(f"SHOW {s}")).scalar_one() for s in settings]
+        fresh.dispose()
+        assert during == ["256MB", "off", "256MB"]
+        assert during != before
+        assert after == before
+        return
     pragmas = ("cache_size", "mmap_size")
     with db.connect() as connection:
         before = [connection.execute(text(f"PRAGMA {p}")).scalar_one() for p in pragmas]
