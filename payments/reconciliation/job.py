@@ -168,7 +168,12 @@ def _reconcile(
             raise ReconciliationError(f"day {day}: must be {FIRST_DAY}..{LAST_DAY}")
     span = _window(first, last)
     summary = RunSummary()
-    with engine.connect() as connection, bulk_session(connection), mapped_reads(connection):
+    # Read under one snapshot without SQLite's write lock: payments go on being written meanwhile.
+    with (
+        engine.connect().execution_options(sqlite_begin="DEFERRED") as connection,
+        bulk_session(connection),
+        mapped_reads(connection),
+    ):
         loaded = load_range(connection, span, tol)
         delivered = delivered_counts(connection, span)
         rows = loaded.rows

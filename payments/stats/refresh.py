@@ -10,16 +10,19 @@ re-running replaces, never duplicates.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     Date,
     DateTime,
     Integer,
+    MetaData,
     String,
     Subquery,
     Table,
@@ -90,7 +93,41 @@ def refresh(
     levels: tuple[Level, ...] = tuple(Level),
     periods: tuple[Period, ...] = tuple(Period),
 ) -> int:
-    """Recompute every summary row for periods overlapping ``first``..``last``; rows written."""
+    """Recompute every summary row for periods overlapping ``first``..``last``; rows written.
+
+    Computes and publishes in the caller's transaction. ``refresh_all`` instead computes under a
+    read snapshot and publishes in a short write transaction of its own (``compute``, then
+    ``publish``), so the job never holds SQLite's write lock while it reads the month."""
+    result = compute(
+        connection, first, last, sources=sources, now=now, levels=levels, periods=periods
+    )
+    try:
+        return publish(connection, result)
+    finally:
+        result.table.drop(connection)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """Summary rows computed into a TEMPORARY table, not yet in ``stat_adoption``."""
+
+    table: Table
+    spans: dict[Period, list[tuple[date, date]]]
+    levels: tuple[Level, ...]
+
+
+def compute(
+    connection: Connection,
+    first: date,
+    last: date,
+    *,
+    sources: Sources,
+    now: datetime,
+    levels: tuple[Level, ...] = tuple(Level),
+    periods: tuple[Period, ...] = tuple(Period),
+) -> Computed:
+    """The summary rows of ``first``..``last`` in a TEMPORARY table of ``connection``: reads the
+    payments and writes nothing shared. The caller publishes it, then drops ``table``."""
     if last < first:
         raise StatsInputError(f"date range {first}..{last}: the end is before the start")
     if (last - first).days + 1 > MAX_REFRESH_DAYS:
@@ -98,39 +135,43 @@ def refresh(
     spans = {period: period_bounds(first, last, period) for period in periods}
     lo = local_midnight_utc(min(bounds[0][0] for bounds in spans.values()))
     hi = local_midnight_utc(max(bounds[-1][1] for bounds in spans.values()))
-    written = 0
-    with (
-        bulk_session(connection),
-        staged(connection, sources, lo, hi, levels=levels, periods=periods) as stage,
-    ):
-        for period, bounds in spans.items():
-            for level in levels:
-                written += _replace(connection, stage, level, period, bounds, now)
-    return written
+    result = _result_table()
+    # After bulk_session: PostgreSQL widens temp_buffers only before the first temporary table.
+    with bulk_session(connection):
+        result.create(connection)
+        try:
+            with staged(connection, sources, lo, hi, levels=levels, periods=periods) as stage:
+                for period, bounds in spans.items():
+                    for level in levels:
+                        query = _summary(stage, level, period, bounds, now, connection.dialect.name)
+                        connection.execute(result.insert().from_select(_COLUMNS, query))
+        except BaseException:
+            result.drop(connection)
+            raise
+    return Computed(result, spans, levels)
 
 
-def _replace(
-    connection: Connection,
-    stage: Staged,
-    level: Level,
-    period: Period,
-    bounds: list[tuple[date, date]],
-    now: datetime,
-) -> int:
-    in_range = (
-        (adoption.c.level == level.value)
-        & (adoption.c.period == period.value)
-        & (adoption.c.period_start >= bounds[0][0])
-        & (adoption.c.period_start < bounds[-1][1])
-    )
-    connection.execute(delete(adoption).where(in_range))
-    query = _summary(stage, level, period, bounds, now, connection.dialect.name)
-    connection.execute(adoption.insert().from_select(_COLUMNS, query))
+def publish(connection: Connection, result: Computed) -> int:
+    """Replace the computed periods' rows of ``stat_adoption`` with ``result``'s; rows written.
+    Re-running replaces, never duplicates."""
+    for period, bounds in result.spans.items():
+        connection.execute(
+            delete(adoption).where(
+                adoption.c.level.in_([level.value for level in result.levels]),
+                adoption.c.period == period.value,
+                adoption.c.period_start >= bounds[0][0],
+                adoption.c.period_start < bounds[-1][1],
+            )
+        )
+    connection.execute(adoption.insert().from_select(_COLUMNS, select(result.table)))
     # Counted, not rowcount: drivers disagree on rowcount for INSERT ... SELECT.
-    counted: int = connection.execute(
-        select(func.count()).select_from(adoption).where(in_range)
-    ).scalar_one()
+    counted: int = connection.execute(select(func.count()).select_from(result.table)).scalar_one()
     return counted
+
+
+def _result_table() -> Table:
+    columns = [Column(c.name, c.type, nullable=c.nullable) for c in adoption.columns]
+    return Table("stat_stage_result", MetaData(), *columns, prefixes=["TEMPORARY"])
 
 
 _COLUMNS = [column.name for column in adoption.columns]
