@@ -1,7 +1,7 @@
 """Reconciliation + adoption statistics over 1,000,000 payments, and DuckDB as a yardstick.
 
     .venv/bin/python bench/bench_reconcile.py [--payments N] [--days D] [--db sqlite|postgresql]
-        [--keep DIR | --reuse DIR] [--only reconcile|stats]
+        [--keep DIR | --reuse DIR] [--only reconcile|stats] [--sequential]
 
 ``--keep DIR`` writes the data into DIR (the SQLite file, the CSV export, what was injected) and
 keeps it; on PostgreSQL the database is kept too. ``--reuse DIR`` times a kept data set again
@@ -11,9 +11,11 @@ The month is written straight into the tables (switch records, the vendor-credit
 credits, events, directory) rather than through the switch, so that building the data does not
 dominate the run; about 0.3% of payments carry a discrepancy (missing ledger leg, duplicate or
 late notification). Payments are on-us (payer and payee at the same bank), so settlement nets
-are zero. Timed: ``reconcile_range`` over every day, then ``refresh_all`` (12 level × period
-summaries inside the database). The same rows are exported to CSV and DuckDB computes the same
-12 summaries from them; the ratio is ours / DuckDB's, measured in the same run.
+are zero. Timed: the daily job ``close_days`` over every day, which runs ``reconcile_range`` and
+``refresh_all`` (12 level × period summaries inside the database) at the same time on two
+connections; ``--sequential`` times one after the other instead. The same rows are exported to
+CSV and DuckDB computes the same 12 summaries from them; the ratio is ours / DuckDB's, measured in
+the same run.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ledger.tables import accounts as ledger_accounts
 from ledger.tables import transfers as ledger_transfers
 from merchant_app.database import make_engine
 from merchant_app.schema import all_metadata, create_all
+from payments.daily import close_days
 from payments.reconciliation.job import reconcile_range
 from payments.stats.refresh import local_midnight_utc
 from payments.stats.report import refresh_all
@@ -331,33 +334,53 @@ def _reuse(kind: str, data_dir: Path, days: int) -> tuple[Engine, dict[str, int]
 
 
 def _timed(
-    engine: Engine, data_dir: Path, days: int, injected: dict[str, int], only: str | None
+    engine: Engine,
+    data_dir: Path,
+    days: int,
+    injected: dict[str, int],
+    only: str | None,
+    sequential: bool,
 ) -> None:
     now = datetime(2026, 6, 30, tzinfo=UTC)
     last = FIRST_DAY + timedelta(days=days - 1)
     load_before = os.getloadavg()
-    reconcile_s = stats_s = 0.0
-    if only != "stats":
+    name = engine.dialect.name
+    stats_s = 0.0
+    if only is None and not sequential:
+        # The daily job as it runs: both halves at once, one thread and connection each.
         started, cpu = time.perf_counter(), time.process_time()
-        summary = reconcile_range(engine, FIRST_DAY, last, now=now)
-        reconcile_s, reconcile_cpu = time.perf_counter() - started, time.process_time() - cpu
+        run = close_days(engine, FIRST_DAY, last, now=now, cash=None)
+        total_s, total_cpu = time.perf_counter() - started, time.process_time() - cpu
         # The benchmark is also a check: exactly the injected discrepancies are found.
-        assert summary.counts() == dict(sorted(injected.items())), summary.counts()
+        assert run.reconciliation.counts() == dict(sorted(injected.items())), run
+        stats_s = run.statistics_s
         print(
-            f"{engine.dialect.name}: reconcile {reconcile_s:.1f} s, CPU of this process "
-            f"{reconcile_cpu:.1f} s (exceptions {summary.counts()})"
+            f"{name}: reconcile {run.reconcile_s:.1f} s and statistics {stats_s:.1f} s side by "
+            f"side ({run.summary_rows} summary rows); total {total_s:.1f} s, CPU of this process "
+            f"{total_cpu:.1f} s"
         )
-    if only != "reconcile":
-        started, cpu = time.perf_counter(), time.process_time()
-        rows = refresh_all(engine, now=now, cash=None, first=FIRST_DAY, last=last)
-        stats_s, stats_cpu = time.perf_counter() - started, time.process_time() - cpu
-        print(
-            f"{engine.dialect.name}: statistics {stats_s:.1f} s, CPU of this process "
-            f"{stats_cpu:.1f} s ({rows} summary rows)"
-        )
+    else:
+        reconcile_s = 0.0
+        if only != "stats":
+            started, cpu = time.perf_counter(), time.process_time()
+            summary = reconcile_range(engine, FIRST_DAY, last, now=now)
+            reconcile_s, reconcile_cpu = time.perf_counter() - started, time.process_time() - cpu
+            assert summary.counts() == dict(sorted(injected.items())), summary.counts()
+            print(
+                f"{name}: reconcile {reconcile_s:.1f} s, CPU of this process "
+                f"{reconcile_cpu:.1f} s (exceptions {summary.counts()})"
+            )
+        if only != "reconcile":
+            started, cpu = time.perf_counter(), time.process_time()
+            rows = refresh_all(engine, now=now, cash=None, first=FIRST_DAY, last=last)
+            stats_s, stats_cpu = time.perf_counter() - started, time.process_time() - cpu
+            print(
+                f"{name}: statistics {stats_s:.1f} s, CPU of this process "
+                f"{stats_cpu:.1f} s ({rows} summary rows)"
+            )
+        if only is None:
+            print(f"{name}: total, one half after the other, {reconcile_s + stats_s:.1f} s")
     print("(SQLite runs in-process; PostgreSQL's work is in the server)")
-    if only is None:
-        print(f"{engine.dialect.name}: total {reconcile_s + stats_s:.1f} s")
     # Other engineers share the 2 cores: the load average says how much of it was theirs.
     print(f"load average (1, 5, 15 min) before the timed phases {load_before}, after "
           f"{os.getloadavg()}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")  # fmt: skip
@@ -378,6 +401,11 @@ def main(argv: Iterable[str] | None = None) -> None:
     kept.add_argument("--keep", type=Path, help="build the data into DIR and keep it")
     kept.add_argument("--reuse", type=Path, help="time the data kept in DIR again")
     parser.add_argument("--only", choices=("reconcile", "stats"))
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="time reconciliation, then statistics (default: both at once, as the daily job)",
+    )
     args = parser.parse_args(None if argv is None else list(argv))
     with tempfile.TemporaryDirectory() as name:
         data_dir = args.reuse or args.keep or Path(name)
@@ -386,7 +414,7 @@ def main(argv: Iterable[str] | None = None) -> None:
             engine, injected = _reuse(args.db, data_dir, args.days)
         else:
             engine, injected = _build(args.db, data_dir, args.payments, args.days)
-        _timed(engine, data_dir, args.days, injected, args.only)
+        _timed(engine, data_dir, args.days, injected, args.only, args.sequential)
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS {peak_mib:.0f} MiB")
         assert len(all_metadata()) >= 5
