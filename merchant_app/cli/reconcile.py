@@ -24,6 +24,7 @@ from merchant_app.database import check_database, make_engine
 from merchant_app.reports.adoption import FORMATS, render_report
 from merchant_app.reports.cash import cash_observations
 from merchant_app.settings import load_settings
+from payments.daily import close_days
 from payments.reconciliation.job import (
     ReconciliationError,
     RunSummary,
@@ -66,24 +67,43 @@ def reconcile(
         Path | None, typer.Option("--settlement-dir", help="The banks' settlement CSV files.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable summary.")] = False,
+    with_stats: Annotated[
+        bool,
+        typer.Option(
+            "--stats",
+            help="Also refresh the adoption statistics of the periods the days fall in, at the "
+            "same time (the daily job).",
+        ),
+    ] = False,
 ) -> int:
     """Three-way reconciliation of switch, ledger and merchant records for a day or range."""
     lo, hi = _range(day, first, last)
     settings = load_settings()
     engine = make_engine(settings.effective_database_url)
+    summary_rows: int | None = None
+    now = SystemClock().now()
     try:
         check_database(engine)
-        summary = reconcile_range(
-            engine, lo, hi, now=SystemClock().now(), settlement_dir=settlement_dir
-        )
-    except ReconciliationError as exc:
+        if with_stats:
+            with engine.connect() as connection:
+                cash = cash_observations(connection)
+            run = close_days(engine, lo, hi, now=now, cash=cash, settlement_dir=settlement_dir)
+            summary, summary_rows = run.reconciliation, run.summary_rows
+        else:
+            summary = reconcile_range(engine, lo, hi, now=now, settlement_dir=settlement_dir)
+    except (ReconciliationError, StatsInputError) as exc:
         raise UsageProblem(str(exc)) from None
     finally:
         engine.dispose()
     if as_json:
-        typer.echo(json.dumps(_summary_json(summary), ensure_ascii=False))
+        report = _summary_json(summary)
+        if summary_rows is not None:
+            report["statistics_rows"] = summary_rows
+        typer.echo(json.dumps(report, ensure_ascii=False))
     else:
         _print_summary(summary)
+        if summary_rows is not None:
+            Console().print(f"adoption statistics refreshed: {summary_rows} summary rows")
     return summary.exit_code
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from merchant_app.cli import main
 from merchant_app.database import make_engine
 from merchant_app.schema import create_all
 from payments.faults import FaultRates
 from payments.messages import FaultKind
+from payments.stats.tables import adoption
 from tests.payments.reconciliation.world import FIRST_DAY, build_month
 
 
@@ -83,3 +85,26 @@ def test_bad_input_exits_two_with_one_line(
     monkeypatch.setenv("MARKETPAY_DATA_DIR", str(tmp_path))
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_stats_option_runs_the_daily_job_and_stores_the_days_statistics(
+    db: Engine, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_month(db, days=2, rates=FaultRates({}), settlement_dir=env)
+    last = (FIRST_DAY + timedelta(days=1)).isoformat()
+    argv = ["reconcile", "--from", FIRST_DAY.isoformat(), "--to", last, "--settlement-dir"]
+    code = main([*argv, str(env), "--stats", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert report["exceptions_by_kind"] == {}
+    with db.connect() as connection:
+        stored = connection.execute(
+            select(func.count(), func.sum(adoption.c.qr_count)).where(
+                adoption.c.level == "market", adoption.c.period == "day"
+            )
+        ).one()
+    # One market, two days: both days' rows, counting the 40 payments of each.
+    assert report["statistics_rows"] > 0
+    assert tuple(stored) == (2, 80)
+    assert main([*argv, str(env), "--stats"]) == 0
+    assert "adoption statistics refreshed:" in capsys.readouterr().out
