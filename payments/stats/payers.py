@@ -119,3 +119,8 @@ def _one_pair(payers: Table, level: Level, period: Period) -> Rows:
         func.count(),
         _repeat(per_payer.c.payments),
     ).group_by(per_payer.c.unit_id, per_payer.c.period_start)
+
+
+def pair_counts(payers: Table, level: Level, period: Period) -> Rows:
+    """The counts of one level × period: rows shaped like ``payer_counts_table``."""
+    return _one_pair(payers, level, period)

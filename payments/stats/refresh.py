@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Engine,
     Integer,
     MetaData,
     String,
@@ -37,6 +39,8 @@ from sqlalchemy import (
 )
 
 from payments.stats.bulk import bulk_session
+from payments.stats.payers import fill_payer_counts
+from payments.stats.shared import count_payers_shared
 from payments.stats.sources import Level, Sources, market_units, unit_column, units, vendor_qr_since
 from payments.stats.sql import (
     VIETNAM_UTC_OFFSET_H,
@@ -45,7 +49,7 @@ from payments.stats.sql import (
     histogram_percentiles,
     period_of_day,
 )
-from payments.stats.staging import Staged, staged
+from payments.stats.staging import PayerCounter, Staged, staged
 from payments.stats.tables import adoption
 
 MAX_REFRESH_DAYS = 731  # two years of daily rows per unit is the most one refresh may write
@@ -125,9 +129,14 @@ def compute(
     now: datetime,
     levels: tuple[Level, ...] = tuple(Level),
     periods: tuple[Period, ...] = tuple(Period),
+    helpers: Engine | None = None,
 ) -> Computed:
     """The summary rows of ``first``..``last`` in a TEMPORARY table of ``connection``: reads the
-    payments and writes nothing shared. The caller publishes it, then drops ``table``."""
+    payments and writes nothing shared. The caller publishes it, then drops ``table``.
+
+    ``helpers``: on PostgreSQL, half of the payer counts run on a second connection of that
+    engine (``shared.py``); ``connection``'s transaction is then committed once midway, so it
+    must be one the caller began implicitly (not inside ``with connection.begin()``)."""
     if last < first:
         raise StatsInputError(f"date range {first}..{last}: the end is before the start")
     if (last - first).days + 1 > MAX_REFRESH_DAYS:
@@ -135,18 +144,29 @@ def compute(
     spans = {period: period_bounds(first, last, period) for period in periods}
     lo = local_midnight_utc(min(bounds[0][0] for bounds in spans.values()))
     hi = local_midnight_utc(max(bounds[-1][1] for bounds in spans.values()))
+    count_payers: PayerCounter = fill_payer_counts
+    if helpers is not None and connection.dialect.name == "postgresql":
+        count_payers = partial(count_payers_shared, engine=helpers)
     result = _result_table()
     # After bulk_session: PostgreSQL widens temp_buffers only before the first temporary table.
     with bulk_session(connection):
         result.create(connection)
         try:
-            with staged(connection, sources, lo, hi, levels=levels, periods=periods) as stage:
+            with staged(
+                connection,
+                sources,
+                lo,
+                hi,
+                levels=levels,
+                periods=periods,
+                count_payers=count_payers,
+            ) as stage:
                 for period, bounds in spans.items():
                     for level in levels:
                         query = _summary(stage, level, period, bounds, now, connection.dialect.name)
                         connection.execute(result.insert().from_select(_COLUMNS, query))
         except BaseException:
-            result.drop(connection)
+            result.drop(connection, checkfirst=True)
             raise
     return Computed(result, spans, levels)
 

@@ -203,19 +203,25 @@ def refresh_all(
 ) -> int:
     """Refresh the summary for ``first``..``last`` (default: every day with activity).
 
-    The month is read under one snapshot without SQLite's write lock (``DEFERRED``): payments
-    keep being written during the read, which takes tens of seconds on a million payments. The
-    rows are then published in a short write transaction of their own."""
+    The month is read without SQLite's write lock (a ``DEFERRED`` transaction, one snapshot):
+    payments keep being written during the read, which takes tens of seconds on a million
+    payments. The rows are then published in a short write transaction of their own. On
+    PostgreSQL half of the payer counts run on a second connection (``shared.py``)."""
     with engine.connect() as connection:
         connection.execution_options(sqlite_begin="DEFERRED")
-        with connection.begin():
+        try:
             if first is None or last is None:
                 span = activity_range(connection)
                 if span is None:
                     raise StatsInputError("no payment activity recorded yet: nothing to summarize")
                 first = span[0] if first is None else first
                 last = span[1] if last is None else last
-            result = compute(connection, first, last, sources=payments_sources(cash), now=now)
+            sources = payments_sources(cash)
+            result = compute(connection, first, last, sources=sources, now=now, helpers=engine)
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
         connection.execution_options(sqlite_begin="IMMEDIATE")
         try:
             with connection.begin():

@@ -16,7 +16,7 @@ The tables are TEMPORARY: private to the refreshing connection, dropped when it 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -42,6 +42,8 @@ from payments.stats.sources import Level, Sources, market_units
 from payments.stats.sql import VIETNAM_UTC_OFFSET_H, Period, Rows, elapsed_ms, period_start
 
 DAY_CHARS = 10  # 'YYYY-MM-DD'
+# Fills the payer counts table from the staged payers for every level × period.
+PayerCounter = Callable[[Connection, Table, Table, Sequence[Level], Sequence[Period]], None]
 PAYER_KEY_MAX_CHARS = 40
 
 
@@ -145,9 +147,10 @@ def staged(
     *,
     levels: Sequence[Level] = tuple(Level),
     periods: Sequence[Period] = tuple(Period),
+    count_payers: PayerCounter = fill_payer_counts,
 ) -> Iterator[Staged]:
     """Fill the staging tables from ``sources`` for [lo, hi), with the payer counts of each
-    level × period; drop them afterwards."""
+    level × period (by ``count_payers``); drop them afterwards."""
     dialect = connection.dialect.name
     stage = _tables(sources.cash is not None)
     created = stage.all_tables()
@@ -162,7 +165,7 @@ def staged(
         for table in created:
             if table is not stage.payer_counts:
                 connection.execute(text(f"ANALYZE {table.name}"))
-        fill_payer_counts(connection, stage.payers, stage.payer_counts, levels, periods)
+        count_payers(connection, stage.payers, stage.payer_counts, levels, periods)
         connection.execute(text(f"ANALYZE {stage.payer_counts.name}"))
         yield stage
     finally:
