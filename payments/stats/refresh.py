@@ -134,9 +134,10 @@ def compute(
     """The summary rows of ``first``..``last`` in a TEMPORARY table of ``connection``: reads the
     payments and writes nothing shared. The caller publishes it, then drops ``table``.
 
-    ``helpers``: on PostgreSQL, half of the payer counts run on a second connection of that
-    engine (``shared.py``); ``connection``'s transaction is then committed once midway, so it
-    must be one the caller began implicitly (not inside ``with connection.begin()``)."""
+    ``helpers``: about half of the payer counts run on a second connection (of that engine on
+    PostgreSQL, of a scratch file on SQLite: ``shared.py``); ``connection``'s transaction is then
+    committed once, after every payment was read, so it must be one the caller began
+    implicitly (not inside ``with connection.begin()``)."""
     if last < first:
         raise StatsInputError(f"date range {first}..{last}: the end is before the start")
     if (last - first).days + 1 > MAX_REFRESH_DAYS:
@@ -145,7 +146,7 @@ def compute(
     lo = local_midnight_utc(min(bounds[0][0] for bounds in spans.values()))
     hi = local_midnight_utc(max(bounds[-1][1] for bounds in spans.values()))
     count_payers: PayerCounter = fill_payer_counts
-    if helpers is not None and connection.dialect.name == "postgresql":
+    if helpers is not None and connection.dialect.name in ("postgresql", "sqlite"):
         count_payers = partial(count_payers_shared, engine=helpers)
     result = _result_table()
     # After bulk_session: PostgreSQL widens temp_buffers only before the first temporary table.

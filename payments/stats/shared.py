@@ -1,30 +1,38 @@
-"""On PostgreSQL, the twelve payer counts of a refresh on two connections at once.
+"""The twelve payer counts of a refresh on two connections at once (both databases).
 
-The counts are the largest part of a refresh (about 8 of 21 s on a million payments), twelve
-independent hash aggregations of the staged payers, each on one core: PostgreSQL never runs a
-query over a TEMPORARY table in parallel, and a parallel plan of one count was slower than the
-serial one (1.1 s against 0.7 s: partial aggregates of (unit, period, payer) groups do not
-shrink). So the refresh shares the staged payers instead: it copies them into an UNLOGGED table
-(0.4 s), commits, and a second connection counts pairs from the copy while the refreshing
-connection counts the others from its own table, each taking the next pair when it is free
-(12 counts: 5.0 s against 8.8 s one after the other, measured side by side on the benchmark's
-data). The second connection's
-few thousand result rows come back through Python; the payments never do.
+The counts are the largest part of a refresh (about 8 of 21 s on PostgreSQL and 12 of 32 s on
+SQLite, a million payments): twelve independent groupings of the staged payers, each on one
+core. PostgreSQL never runs a query over a TEMPORARY table in parallel, and a parallel plan of
+one count was slower than the serial one (1.1 s against 0.7 s: partial aggregates of (unit,
+period, payer) groups do not shrink); SQLite never runs one query on two cores. So the refresh
+shares the staged payers instead: it copies them where a second connection can read them,
+commits, and the second connection counts pairs from the copy while the refreshing connection
+counts the others from its own table, each taking the next pair when it is free. The second
+connection's few thousand result rows come back through Python; the payments never do.
+PostgreSQL, 12 counts side by side on the benchmark's data: 5.0 s against 8.8 s.
 
-The copy is named after a random token, and the refreshing session holds an advisory lock on
-that token while the copy exists. A copy left behind by a job that died (its session ended, so
-its lock is free) is dropped by the next job that shares its payers.
+- PostgreSQL: the copy is an UNLOGGED table named after a random token; the refreshing session
+  holds an advisory lock on that token while the copy exists, and a copy left behind by a job
+  that died (its session ended, so its lock is free) is dropped by the next job that shares.
+- SQLite: the copy is a table in a scratch database file of its own (a temporary directory,
+  no journal), attached to the refreshing connection and opened by the second one; it is
+  detached and deleted afterwards.
+
+The commit ends the refreshing connection's read snapshot. Every payment has been read by then
+(the staging is complete); what the summaries still read afterwards is the market directory.
 """
 
 from __future__ import annotations
 
 import secrets
+import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
+from pathlib import Path
 
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, text
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from payments.stats.bulk import POSTGRES_JOB_WORK_MEM_MIB
@@ -35,6 +43,11 @@ from payments.stats.sql import Period
 SHARED_PREFIX = "stat_shared_payers_"
 LOCK_CLASS = 7007  # advisory-lock namespace of the statistics refresh (first int4 key)
 TOKEN_BITS = 31  # the second int4 key of the lock, and the table name's suffix
+SQLITE_SCRATCH = "shared_payers"  # the scratch database's schema name on the refreshing side
+SQLITE_SCRATCH_FILE = "payers.db"
+
+Pair = tuple[Level, Period]
+Opener = Callable[[], Connection]
 
 
 def count_payers_shared(
@@ -46,11 +59,50 @@ def count_payers_shared(
     *,
     engine: Engine,
 ) -> None:
-    """Fill ``counts`` for every level × period, about half of them on a second connection of
-    ``engine``. Commits ``connection``'s transaction once (after copying the payers): call it
-    only where the caller owns that transaction, and the staged tables are not ON COMMIT DROP."""
+    """Fill ``counts`` for every level × period, about half of them on a second connection.
+    Commits ``connection``'s transaction once (after the staging is read): call it only where
+    the caller owns that transaction, and the staged tables outlive a commit."""
     pairs = [(level, period) for level in levels for period in periods]
     pairs.sort(key=lambda pair: pair == (Level.MARKET, Period.DAY))  # the cheap one last
+    share = _postgres_copy if connection.dialect.name == "postgresql" else _sqlite_copy
+    with share(connection, payers, engine) as (shared, open_other):
+        queue = iter(pairs)
+        lock = threading.Lock()
+
+        def take() -> Pair | None:
+            with lock:
+                return next(queue, None)
+
+        columns = [c.name for c in counts.columns]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="payers") as pool:
+            theirs = pool.submit(_count_elsewhere, open_other, shared, take)
+            while (pair := take()) is not None:
+                connection.execute(counts.insert().from_select(columns, pair_counts(payers, *pair)))
+        rows = theirs.result()
+    if rows:
+        connection.execute(counts.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def _count_elsewhere(
+    open_other: Opener, shared: Table, take: Callable[[], Pair | None]
+) -> list[tuple[object, ...]]:
+    with open_other() as other, other.begin():
+        if other.dialect.name == "postgresql":
+            _widen(other)
+        found: list[tuple[object, ...]] = []
+        while (pair := take()) is not None:
+            found.extend(tuple(row) for row in other.execute(pair_counts(shared, *pair)))
+        return found
+
+
+def _like(table: Table, name: str, schema: str | None = None) -> Table:
+    return Table(name, MetaData(), *(Column(c.name, c.type) for c in table.columns), schema=schema)
+
+
+@contextmanager
+def _postgres_copy(
+    connection: Connection, payers: Table, engine: Engine
+) -> Iterator[tuple[Table, Opener]]:
     token = secrets.randbits(TOKEN_BITS)
     name = f"{SHARED_PREFIX}{token:08x}"
     _drop_abandoned(connection)
@@ -60,26 +112,7 @@ def count_payers_shared(
         connection.execute(text(f"ANALYZE {name}"))
         connection.commit()
         _widen(connection)  # SET LOCAL ended with the commit
-        shared = Table(name, MetaData(), *(Column(c.name, c.type) for c in payers.columns))
-        # One queue of pairs, each connection taking the next when it is free: the pairs differ
-        # in cost (market × day needs no regrouping), so a fixed half each left one waiting.
-        queue = iter(pairs)
-        lock = threading.Lock()
-
-        def take() -> tuple[Level, Period] | None:
-            with lock:
-                return next(queue, None)
-
-        columns = [c.name for c in counts.columns]
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="payers") as pool:
-            theirs = pool.submit(_count_elsewhere, engine, shared, take)
-            while (pair := take()) is not None:
-                query = pair_counts(payers, *pair)
-                connection.execute(counts.insert().from_select(columns, query))
-        rows = theirs.result()
-        if rows:
-            keys = [c.name for c in counts.columns]
-            connection.execute(counts.insert(), [dict(zip(keys, row, strict=True)) for row in rows])
+        yield _like(payers, name), engine.connect
         connection.execute(text(f"DROP TABLE {name}"))
     finally:
         # In a failed transaction this fails too: the lock then ends with the session, and the
@@ -90,15 +123,29 @@ def count_payers_shared(
             )
 
 
-def _count_elsewhere(
-    engine: Engine, shared: Table, take: Callable[[], tuple[Level, Period] | None]
-) -> list[tuple[object, ...]]:
-    with engine.connect() as other, other.begin():
-        _widen(other)
-        found: list[tuple[object, ...]] = []
-        while (pair := take()) is not None:
-            found.extend(tuple(row) for row in other.execute(pair_counts(shared, *pair)))
-        return found
+@contextmanager
+def _sqlite_copy(
+    connection: Connection, payers: Table, _engine: Engine
+) -> Iterator[tuple[Table, Opener]]:
+    # ATTACH is refused inside a transaction: commit the read first, attach on the driver.
+    connection.commit()
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with tempfile.TemporaryDirectory(prefix="marketpay-payers-") as directory:
+        path = Path(directory) / SQLITE_SCRATCH_FILE
+        driver.execute(f"ATTACH DATABASE '{path}' AS {SQLITE_SCRATCH}")
+        scratch = create_engine(f"sqlite:///{path}")
+        try:
+            driver.execute(f"PRAGMA {SQLITE_SCRATCH}.journal_mode = OFF")
+            driver.execute(f"PRAGMA {SQLITE_SCRATCH}.synchronous = OFF")
+            name = payers.name
+            driver.execute(f"CREATE TABLE {SQLITE_SCRATCH}.{name} AS SELECT * FROM temp.{name}")
+            yield _like(payers, name), scratch.connect
+        finally:
+            scratch.dispose()
+            if connection.in_transaction():
+                connection.commit()  # DETACH is refused inside a transaction too
+            driver.execute(f"DETACH DATABASE {SQLITE_SCRATCH}")
 
 
 def _widen(connection: Connection) -> None:
@@ -107,7 +154,7 @@ def _widen(connection: Connection) -> None:
 
 
 def _drop_abandoned(connection: Connection) -> None:
-    """Drop shared copies whose job is gone (nobody holds their token's lock)."""
+    """Drop PostgreSQL copies whose job is gone (nobody holds their token's lock)."""
     names = connection.execute(
         text(
             "SELECT relname FROM pg_class WHERE relname LIKE :pattern "
