@@ -30,7 +30,6 @@ from sqlalchemy import (
     Table,
     cast,
     delete,
-    distinct,
     func,
     literal,
     null,
@@ -224,6 +223,21 @@ def _by_unit(table: Table, level: Level, period: Period, dialect: str) -> Subque
     )
 
 
+def _active_by_unit(active: Table, level: Level, period: Period) -> Subquery:
+    """The staged active vendors of ``period`` per market, with unit_id and period_start."""
+    mapping = market_units().subquery()
+    return (
+        select(
+            active.c.vendors,
+            unit_column(level, mapping).label("unit_id"),
+            active.c.day.label("period_start"),
+        )
+        .join_from(active, mapping, mapping.c.market_id == active.c.market_id)
+        .where(active.c.period == period.value)
+        .subquery()
+    )
+
+
 def _grouped(rows: Subquery, *columns: ColumnElement[Any]) -> Subquery:
     return (
         select(rows.c.unit_id, rows.c.period_start, *columns)
@@ -248,8 +262,8 @@ def _summary(
         func.sum(tickets.c.n).label("qr_count"),
         func.sum(tickets.c.n * tickets.c.amount_dong).label("qr_value_dong"),
     )
-    vendor_days = _by_unit(stage.vendor_days, level, period, dialect)
-    active = _grouped(vendor_days, func.count(distinct(vendor_days.c.vendor_id)).label("n"))
+    active_rows = _active_by_unit(stage.active, level, period)
+    active = _grouped(active_rows, func.sum(active_rows.c.vendors).label("n"))
     median = histogram_percentiles(
         tickets, "amount_dong", "n", KEYS, {"median_ticket_dong": 0.5}, dialect
     )
