@@ -35,7 +35,7 @@ from pathlib import Path
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from payments.stats.bulk import POSTGRES_JOB_WORK_MEM_MIB
+from payments.stats.bulk import KIB_PER_MIB, POSTGRES_JOB_WORK_MEM_MIB, SQLITE_JOB_CACHE_MIB
 from payments.stats.payers import pair_counts
 from payments.stats.sources import Level
 from payments.stats.sql import Period
@@ -89,6 +89,9 @@ def _count_elsewhere(
     with open_other() as other, other.begin():
         if other.dialect.name == "postgresql":
             _widen(other)
+        else:
+            # The refreshing connection's page cache, so that the sorts stay in memory.
+            other.execute(text(f"PRAGMA cache_size = -{SQLITE_JOB_CACHE_MIB * KIB_PER_MIB}"))
         found: list[tuple[object, ...]] = []
         while (pair := take()) is not None:
             found.extend(tuple(row) for row in other.execute(pair_counts(shared, *pair)))
