@@ -38,7 +38,6 @@ from sqlalchemy import (
 )
 
 from payments.stats.bulk import bulk_session
-from payments.stats.payers import fill_payer_counts
 from payments.stats.shared import count_payers_shared
 from payments.stats.sources import Level, Sources, market_units, unit_column, units, vendor_qr_since
 from payments.stats.sql import (
@@ -48,7 +47,7 @@ from payments.stats.sql import (
     histogram_percentiles,
     period_of_day,
 )
-from payments.stats.staging import PayerCounter, Staged, staged
+from payments.stats.staging import PayerCounter, Staged, counted_after, staged
 from payments.stats.tables import adoption
 
 MAX_REFRESH_DAYS = 731  # two years of daily rows per unit is the most one refresh may write
@@ -144,7 +143,7 @@ def compute(
     spans = {period: period_bounds(first, last, period) for period in periods}
     lo = local_midnight_utc(min(bounds[0][0] for bounds in spans.values()))
     hi = local_midnight_utc(max(bounds[-1][1] for bounds in spans.values()))
-    count_payers: PayerCounter = fill_payer_counts
+    count_payers: PayerCounter = counted_after
     if helpers is not None and connection.dialect.name in ("postgresql", "sqlite"):
         count_payers = partial(count_payers_shared, engine=helpers)
     result = _result_table()

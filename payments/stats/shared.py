@@ -50,6 +50,7 @@ Pair = tuple[Level, Period]
 Opener = Callable[[], Connection]
 
 
+@contextmanager
 def count_payers_shared(
     connection: Connection,
     payers: Table,
@@ -58,26 +59,35 @@ def count_payers_shared(
     periods: Sequence[Period],
     *,
     engine: Engine,
-) -> None:
-    """Fill ``counts`` for every level × period, about half of them on a second connection.
-    Commits ``connection``'s transaction once (after the staging is read): call it only where
-    the caller owns that transaction, and the staged tables outlive a commit."""
+) -> Iterator[None]:
+    """Fill ``counts`` for every level × period, about half of them on a second connection,
+    which starts on entering; the refreshing connection's work inside the block overlaps with
+    it, and it takes its own share of the pairs on leaving. Commits ``connection``'s
+    transaction once, on entering: call it only where the caller owns that transaction, and
+    the staged tables outlive a commit."""
     pairs = [(level, period) for level in levels for period in periods]
     pairs.sort(key=lambda pair: pair == (Level.MARKET, Period.DAY))  # the cheap one last
     share = _postgres_copy if connection.dialect.name == "postgresql" else _sqlite_copy
+    columns = [c.name for c in counts.columns]
     with share(connection, payers, engine) as (shared, open_other):
         queue = iter(pairs)
         lock = threading.Lock()
+        failed = threading.Event()
 
         def take() -> Pair | None:
             with lock:
-                return next(queue, None)
+                return None if failed.is_set() else next(queue, None)
 
-        columns = [c.name for c in counts.columns]
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="payers") as pool:
             theirs = pool.submit(_count_elsewhere, open_other, shared, take)
-            while (pair := take()) is not None:
-                connection.execute(counts.insert().from_select(columns, pair_counts(payers, *pair)))
+            try:
+                yield
+                while (pair := take()) is not None:
+                    query = pair_counts(payers, *pair)
+                    connection.execute(counts.insert().from_select(columns, query))
+            except BaseException:
+                failed.set()  # the other connection stops after its current pair
+                raise
         rows = theirs.result()
     if rows:
         connection.execute(counts.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
@@ -110,6 +120,7 @@ def _postgres_copy(
     name = f"{SHARED_PREFIX}{token:08x}"
     _drop_abandoned(connection)
     connection.execute(text("SELECT pg_advisory_lock(:c, :t)"), {"c": LOCK_CLASS, "t": token})
+    failed = True
     try:
         connection.execute(text(f"CREATE UNLOGGED TABLE {name} AS SELECT * FROM {payers.name}"))
         connection.execute(text(f"ANALYZE {name}"))
@@ -117,13 +128,16 @@ def _postgres_copy(
         _widen(connection)  # SET LOCAL ended with the commit
         yield _like(payers, name), engine.connect
         connection.execute(text(f"DROP TABLE {name}"))
+        failed = False
     finally:
-        # In a failed transaction this fails too: the lock then ends with the session, and the
-        # copy (if it was committed) is dropped by a later job.
-        with suppress(DBAPIError):
-            connection.execute(
-                text("SELECT pg_advisory_unlock(:c, :t)"), {"c": LOCK_CLASS, "t": token}
-            )
+        if failed:
+            # The job fails anyway: end its transaction so that the copy can go and the lock
+            # be released now, not when the pooled session ends.
+            connection.rollback()
+            with suppress(DBAPIError):
+                connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+                connection.commit()
+        connection.execute(text("SELECT pg_advisory_unlock(:c, :t)"), {"c": LOCK_CLASS, "t": token})
 
 
 @contextmanager

@@ -17,7 +17,7 @@ The tables are TEMPORARY: private to the refreshing connection, dropped when it 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -46,8 +46,11 @@ from payments.stats.sql import VIETNAM_UTC_OFFSET_H, Period, Rows, elapsed_ms, p
 DAY_CHARS = 10  # 'YYYY-MM-DD'
 PERIOD_CHARS = 10
 _CALENDAR_COLUMN = {Period.WEEK: "week", Period.MONTH: "month"}
-# Fills the payer counts table from the staged payers for every level × period.
-PayerCounter = Callable[[Connection, Table, Table, Sequence[Level], Sequence[Period]], None]
+# Fills the payer counts table from the staged payers for every level × period: it may start
+# on entering and must be done on leaving, while the rest of the staging runs inside.
+PayerCounter = Callable[
+    [Connection, Table, Table, Sequence[Level], Sequence[Period]], AbstractContextManager[None]
+]
 PAYER_KEY_MAX_CHARS = 40
 
 
@@ -161,10 +164,11 @@ def staged(
     *,
     levels: Sequence[Level] = tuple(Level),
     periods: Sequence[Period] = tuple(Period),
-    count_payers: PayerCounter = fill_payer_counts,
+    count_payers: PayerCounter | None = None,
 ) -> Iterator[Staged]:
     """Fill the staging tables from ``sources`` for [lo, hi), with the payer counts of each
     level × period (by ``count_payers``); drop them afterwards."""
+    count_payers = count_payers or counted_after
     dialect = connection.dialect.name
     stage = _tables(sources.cash is not None)
     created = stage.all_tables()
@@ -173,30 +177,36 @@ def staged(
     try:
         shift = timedelta(hours=VIETNAM_UTC_OFFSET_H)
         fill_calendar(connection, stage.calendar, (lo + shift).date(), (hi + shift).date())
-        _fill(connection, stage, sources, dialect, lo, hi)
-        _fill_active(connection, stage, periods)
-        # Autovacuum never sees TEMPORARY tables: without statistics PostgreSQL plans the
-        # payer counts and the twelve summaries over them blind.
-        for table in created:
-            if table is not stage.payer_counts:
-                connection.execute(text(f"ANALYZE {table.name}"))
-        count_payers(connection, stage.payers, stage.payer_counts, levels, periods)
+        _fill_receipts(connection, stage.receipts, sources, dialect, lo, hi)
+        # The passes over the payments' own tables. On SQLite before the payer counts start,
+        # since sharing them commits the read (one snapshot for every payment read); on
+        # PostgreSQL (each statement its own snapshot anyway) while the counting goes on.
+        sources_first = dialect != "postgresql"
+        if sources_first:
+            _fill_sources(connection, stage, sources, dialect, lo, hi)
+        _fill_payers(connection, stage)
+        connection.execute(text(f"ANALYZE {stage.payers.name}"))
+        with count_payers(connection, stage.payers, stage.payer_counts, levels, periods):
+            if not sources_first:
+                _fill_sources(connection, stage, sources, dialect, lo, hi)
+            _fill_histograms(connection, stage)
+            _fill_active(connection, stage, periods)
+            # Autovacuum never sees TEMPORARY tables: without statistics PostgreSQL plans the
+            # twelve summaries over them blind.
+            for table in created:
+                if table not in (stage.payer_counts, stage.payers):
+                    connection.execute(text(f"ANALYZE {table.name}"))
         connection.execute(text(f"ANALYZE {stage.payer_counts.name}"))
         yield stage
     finally:
+        # checkfirst: after a failed job rolled back, tables created since its last commit are
+        # gone already.
         for table in reversed(created):
-            table.drop(connection)
+            table.drop(connection, checkfirst=True)
 
 
-def _fill(
-    connection: Connection,
-    stage: Staged,
-    sources: Sources,
-    dialect: str,
-    lo: datetime,
-    hi: datetime,
-) -> None:
-    _fill_receipts(connection, stage.receipts, sources, dialect, lo, hi)
+def _fill_histograms(connection: Connection, stage: Staged) -> None:
+    """Distinct vendor-days and the ticket histogram, from the staged receipts."""
     receipts = stage.receipts
     keys = (receipts.c.market_id, receipts.c.day)
     connection.execute(
@@ -213,6 +223,11 @@ def _fill(
             ),
         )
     )
+
+
+def _fill_payers(connection: Connection, stage: Staged) -> None:
+    """One row per (market, day, payer) with the payments' count, unit ids and periods."""
+    receipts = stage.receipts
     calendar = stage.calendar
     payer_keys = (receipts.c.market_id, receipts.c.day, receipts.c.payer_key)
     connection.execute(
@@ -231,6 +246,18 @@ def _fill(
             .group_by(*payer_keys),
         )
     )
+
+
+def _fill_sources(
+    connection: Connection,
+    stage: Staged,
+    sources: Sources,
+    dialect: str,
+    lo: datetime,
+    hi: datetime,
+) -> None:
+    """Latencies, attempts and cash: the passes that read the payments' tables (on SQLite the
+    latencies come from the staged receipts when they can)."""
     _fill_latencies(connection, stage, sources, dialect, lo, hi)
     attempts = _dated(sources.attempts, dialect, lo, hi).subquery()
     connection.execute(
@@ -253,6 +280,19 @@ def _fill(
                    func.sum(cash.c.value_dong))
             .group_by(cash.c.market_id, cash.c.day),
         ))  # fmt: skip
+
+
+@contextmanager
+def counted_after(
+    connection: Connection,
+    payers: Table,
+    counts: Table,
+    levels: Sequence[Level],
+    periods: Sequence[Period],
+) -> Iterator[None]:
+    """The plain ``PayerCounter``: the counts, on this connection, after the rest."""
+    yield
+    fill_payer_counts(connection, payers, counts, levels, periods)
 
 
 def _fill_active(connection: Connection, stage: Staged, periods: Sequence[Period]) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, literal, select, text
+from sqlalchemy.exc import DBAPIError
 
 from payments.stats.refresh import refresh
 from payments.stats.report import refresh_all
@@ -75,3 +76,25 @@ def test_an_abandoned_copy_is_dropped_and_a_live_jobs_copy_kept(pg_engine: Engin
         job.commit()
     refresh_all(pg_engine, now=NOW, cash=cash_source(), first=FIRST_DAY, last=LAST_DAY)
     assert _copies(pg_engine) == set()
+
+
+def test_a_failure_while_sharing_leaves_no_copy_and_no_lock(pg_engine: Engine) -> None:
+    build_world(pg_engine)
+    stats_metadata.create_all(pg_engine)
+    # Cash observations whose query fails inside the database, while the counts are shared.
+    broken = select(
+        literal(1).label("market_id"),
+        func.no_such_function().label("at"),
+        literal(1).label("sales"),
+        literal(1).label("value_dong"),
+    )
+    with pytest.raises(DBAPIError, match="no_such_function"):
+        refresh_all(pg_engine, now=NOW, cash=broken, first=FIRST_DAY, last=LAST_DAY)
+    assert _copies(pg_engine) == set()
+    with pg_engine.connect() as connection:
+        held = connection.execute(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = :c"),
+            {"c": LOCK_CLASS},
+        ).scalar_one()
+    assert held == 0
+    assert refresh_all(pg_engine, now=NOW, cash=cash_source(), first=FIRST_DAY, last=LAST_DAY)
