@@ -12,6 +12,14 @@ vendors and payers are each one grouping of that table. Weeks and months come fr
 table of a few hundred days, not from date functions evaluated per payment.
 
 The tables are TEMPORARY: private to the refreshing connection, dropped when it ends.
+
+Grouping order: the staged receipts, like the switch records and the credits they come from,
+are read in time order, so their rows arrive in day order. SQLite groups by sorting, and with
+the day as the first key its sorter gets rows nearly in order (a day's few tens of thousands at
+a time) instead of in random market order. On 1M payments, side by side, the groupings of the
+receipts and the switch records (tickets, latencies, vendor-days, payers, attempts) took
+6.8-7.5 s instead of 9.2-10.8 s. The staged payers then come out in (day, market, payer) order,
+which the payer counts read no slower. PostgreSQL hashes; the key order changes nothing there.
 """
 
 from __future__ import annotations
@@ -209,17 +217,19 @@ def _fill_histograms(connection: Connection, stage: Staged) -> None:
     """Distinct vendor-days and the ticket histogram, from the staged receipts."""
     receipts = stage.receipts
     keys = (receipts.c.market_id, receipts.c.day)
+    # Day first in every grouping: see "Grouping order" in the module's docstring.
+    by_day = (receipts.c.day, receipts.c.market_id)
     connection.execute(
         stage.vendor_days.insert().from_select(
-            ["market_id", "day", "vendor_id"],
-            select(*keys, receipts.c.vendor_id).distinct(),
+            ["day", "market_id", "vendor_id"],
+            select(*by_day, receipts.c.vendor_id).distinct(),
         )
     )
     connection.execute(
         stage.tickets.insert().from_select(
             ["market_id", "day", "amount_dong", "n"],
             select(*keys, receipts.c.amount_dong, func.count()).group_by(
-                *keys, receipts.c.amount_dong
+                *by_day, receipts.c.amount_dong
             ),
         )
     )
@@ -229,12 +239,15 @@ def _fill_payers(connection: Connection, stage: Staged) -> None:
     """One row per (market, day, payer) with the payments' count, unit ids and periods."""
     receipts = stage.receipts
     calendar = stage.calendar
-    payer_keys = (receipts.c.market_id, receipts.c.day, receipts.c.payer_key)
+    # Day first: see "Grouping order" in the module's docstring.
+    payer_keys = (receipts.c.day, receipts.c.market_id, receipts.c.payer_key)
     connection.execute(
         stage.payers.insert().from_select(
             ["market_id", "day", "payer_key", "n", "commune_id", "district_id", "week", "month"],
             select(
-                *payer_keys,
+                receipts.c.market_id,
+                receipts.c.day,
+                receipts.c.payer_key,
                 func.count(),
                 func.min(receipts.c.commune_id),
                 func.min(receipts.c.district_id),
@@ -269,7 +282,7 @@ def _fill_sources(
                 func.count(),
                 func.sum(attempts.c.failed),
                 func.sum(attempts.c.timed_out),
-            ).group_by(attempts.c.market_id, attempts.c.day),
+            ).group_by(attempts.c.day, attempts.c.market_id),
         )
     )
     if stage.cash is not None and sources.cash is not None:
@@ -278,7 +291,7 @@ def _fill_sources(
             ["market_id", "day", "sales", "value_dong"],
             select(cash.c.market_id, cash.c.day, func.sum(cash.c.sales),
                    func.sum(cash.c.value_dong))
-            .group_by(cash.c.market_id, cash.c.day),
+            .group_by(cash.c.day, cash.c.market_id),
         ))  # fmt: skip
 
 
@@ -304,7 +317,7 @@ def _fill_active(connection: Connection, stage: Staged, periods: Sequence[Period
         if period is Period.DAY:
             # vendor-days are distinct already: one row per vendor.
             query = select(days.c.market_id, days.c.day, literal(period.value), func.count())
-            query = query.group_by(days.c.market_id, days.c.day)
+            query = query.group_by(days.c.day, days.c.market_id)
         else:
             start = calendar.c[_CALENDAR_COLUMN[period]]
             query = (
@@ -315,7 +328,7 @@ def _fill_active(connection: Connection, stage: Staged, periods: Sequence[Period
                     func.count(distinct(days.c.vendor_id)),
                 )
                 .join_from(days, calendar, calendar.c.day == days.c.day)
-                .group_by(days.c.market_id, start)
+                .group_by(start, days.c.market_id)
             )
         connection.execute(stage.active.insert().from_select(columns, query))
 
@@ -342,10 +355,11 @@ def _fill_latencies(
         several = select(receipts.c.notices).where(receipts.c.notices > 1).limit(1)
         if connection.execute(several).first() is None:
             keys = (receipts.c.market_id, receipts.c.day, receipts.c.latency_ms)
+            by_day = (receipts.c.day, receipts.c.market_id, receipts.c.latency_ms)
             connection.execute(
                 stage.latencies.insert().from_select(
                     columns,
-                    select(*keys, func.count()).where(receipts.c.notices == 1).group_by(*keys),
+                    select(*keys, func.count()).where(receipts.c.notices == 1).group_by(*by_day),
                 )
             )
             return
@@ -355,7 +369,7 @@ def _fill_latencies(
         stage.latencies.insert().from_select(
             columns,
             select(notices.c.market_id, notices.c.day, latency, func.count()).group_by(
-                notices.c.market_id, notices.c.day, latency
+                notices.c.day, notices.c.market_id, latency
             ),
         )
     )
