@@ -53,7 +53,10 @@ class Sources:
     - ``receipts``: vendor_id, market_id, amount_dong, at, client_transfer_id, credit_id (one
       per QR credit)
     - ``payers``: client_transfer_id, payer_key (completed switch records)
-    - ``attempts``: market_id, at, failed (0/1), timed_out (0/1) (every switch attempt)
+    - ``attempts``: payee_bin, payee_account, at, failed (0/1), timed_out (0/1) (every switch
+      attempt, by the receiving account it was made to)
+    - ``accounts``: bank_bin, account_number, market_id (every receiving account, unique by
+      bin and account number)
     - ``notices``: market_id, at (of the credit), seen_at (when the vendor could see it)
     - ``seen``: credit_id, seen_at (the same notices by the receipt they announce, no joins)
     - ``cash``: market_id, at, sales, value_dong (cash sales observed at the market), or None
@@ -63,6 +66,7 @@ class Sources:
     receipts: Rows
     payers: Rows
     attempts: Rows
+    accounts: Rows
     notices: Rows
     cash: Rows | None
     seen: Rows
@@ -82,21 +86,18 @@ def payments_sources(cash: Rows | None) -> Sources:
         switch_messages.c.client_transfer_id,
         (switch_messages.c.payer_bin + ":" + switch_messages.c.payer_account).label("payer_key"),
     ).where(switch_messages.c.status == SWITCH_COMPLETED)
-    attempts = (
-        select(
-            vendors.c.market_id,
-            switch_messages.c.created_at.label("at"),
-            (switch_messages.c.status != SWITCH_COMPLETED).cast(Integer).label("failed"),
-            (switch_messages.c.status == SWITCH_TIMEOUT).cast(Integer).label("timed_out"),
-        )
-        .join_from(
-            switch_messages,
-            receiving_accounts,
-            (receiving_accounts.c.bank_bin == switch_messages.c.payee_bin)
-            & (receiving_accounts.c.account_number == switch_messages.c.payee_account),
-        )
-        .join(vendors, vendors.c.id == receiving_accounts.c.vendor_id)
+    attempts = select(
+        switch_messages.c.payee_bin,
+        switch_messages.c.payee_account,
+        switch_messages.c.created_at.label("at"),
+        (switch_messages.c.status != SWITCH_COMPLETED).cast(Integer).label("failed"),
+        (switch_messages.c.status == SWITCH_TIMEOUT).cast(Integer).label("timed_out"),
     )
+    accounts = select(
+        receiving_accounts.c.bank_bin,
+        receiving_accounts.c.account_number,
+        vendors.c.market_id,
+    ).join_from(receiving_accounts, vendors, vendors.c.id == receiving_accounts.c.vendor_id)
     notices = (
         select(
             vendors.c.market_id,
@@ -107,7 +108,7 @@ def payments_sources(cash: Rows | None) -> Sources:
         .join(vendors, vendors.c.id == _not_indexed(credits.c.vendor_id))
     )
     seen = select(events.c.credit_id, events.c.visible_at.label("seen_at"))
-    return Sources(receipts, payers, attempts, notices, cash, seen)
+    return Sources(receipts, payers, attempts, accounts, notices, cash, seen)
 
 
 def _not_indexed(vendor_id: ColumnElement[int]) -> ColumnElement[int]:
