@@ -21,6 +21,7 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal_column,
     select,
 )
 
@@ -41,6 +42,14 @@ class Period(StrEnum):
 def period_start(moment: ColumnElement[object], period: Period, dialect: str) -> ColumnElement[str]:
     """The local (UTC+7) start date of the period containing ``moment``, as 'YYYY-MM-DD'."""
     if dialect == "postgresql":
+        if period is Period.DAY:
+            # The UTC wall clock shifted by the fixed offset (UTC+7 all year since 1975), as on
+            # SQLite: half the cost per row of the zone lookup and date_trunc below (1M rows:
+            # 0.17 s against 0.32 s), and this runs over every payment of a refresh.
+            utc = func.timezone("UTC", moment)
+            hours = f"interval '{VIETNAM_UTC_OFFSET_H} hours'"
+            interval: ColumnElement[object] = literal_column(hours)
+            return func.to_char(utc + interval, "YYYY-MM-DD")
         # A zone name, not '+07': PostgreSQL reads numeric zone strings POSIX-style (west > 0).
         local = func.timezone(VIETNAM_ZONE, moment)
         return func.to_char(func.date_trunc(period.value, local), "YYYY-MM-DD")
