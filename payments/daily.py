@@ -21,9 +21,9 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 
-from payments.reconciliation.job import RunSummary, reconcile_range
+from payments.reconciliation.job import RunSummary, check_range, reconcile_range
 from payments.reconciliation.model import Tolerance
-from payments.stats.report import refresh_all
+from payments.stats.report import prepared_refresh
 from payments.stats.sql import Rows
 
 HALVES = 2
@@ -52,8 +52,12 @@ def close_days(
 ) -> DailyRun:
     """Reconcile ``first``..``last`` and refresh the statistics of the periods they touch.
 
-    Both halves always run to their end; an error of either is raised once both have finished
-    (the other's results are stored), so a bad input never leaves a half-written job behind."""
+    A range the job cannot reconcile is refused before either half starts. The statistics are
+    published only once reconciliation has succeeded: a range without any payment record (or
+    any reconciliation error) is raised and stores nothing, statistics included. An error of
+    the statistics half is raised after both halves finished; reconciliation's results, valid
+    on their own, are then stored."""
+    check_range(first, last)
     with ThreadPoolExecutor(max_workers=HALVES, thread_name_prefix="daily") as pool:
         reconciled = pool.submit(
             _timed,
@@ -61,9 +65,14 @@ def close_days(
                 engine, first, last, now=now, settlement_dir=settlement_dir, tolerance=tolerance
             ),
         )
-        refreshed = pool.submit(
-            _timed, lambda: refresh_all(engine, now=now, cash=cash, first=first, last=last)
-        )
+
+        def refresh_after_reconciled() -> int:
+            with prepared_refresh(engine, now=now, cash=cash, first=first, last=last) as publish:
+                if reconciled.exception() is not None:
+                    return 0  # not published; the reconciliation error is raised below
+                return publish()
+
+        refreshed = pool.submit(_timed, refresh_after_reconciled)
     summary, reconcile_s = reconciled.result()
     rows, statistics_s = refreshed.result()
     return DailyRun(summary, rows, reconcile_s, statistics_s)

@@ -126,14 +126,22 @@ def reconcile_range(
     The range is read in one pass (each table once, not once per day) and then matched and
     stored day by day.
     """
-    if last < first:
-        raise ReconciliationError(f"range {first}..{last}: the end is before the start")
-    if (last - first).days + 1 > MAX_RANGE_DAYS:
-        raise ReconciliationError(f"range {first}..{last}: longer than {MAX_RANGE_DAYS} days")
+    check_range(first, last)
     summary = _reconcile(engine, first, last, now, settlement_dir, tolerance or Tolerance())
     if not summary.days:
         raise NoDataForDay(f"no payment records between {first} and {last}")
     return summary
+
+
+def check_range(first: date, last: date) -> None:
+    """Refuse a range the job cannot reconcile (``ReconciliationError`` names the problem)."""
+    if last < first:
+        raise ReconciliationError(f"range {first}..{last}: the end is before the start")
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise ReconciliationError(f"range {first}..{last}: longer than {MAX_RANGE_DAYS} days")
+    for day in (first, last):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ReconciliationError(f"day {day}: must be {FIRST_DAY}..{LAST_DAY}")
 
 
 def reconcile_day(
@@ -145,6 +153,7 @@ def reconcile_day(
     tolerance: Tolerance | None = None,
 ) -> DayResult:
     """Match one business day, store the results (replacing earlier ones) and return them."""
+    check_range(day, day)
     summary = _reconcile(engine, day, day, now, settlement_dir, tolerance or Tolerance())
     if not summary.days:
         raise NoDataForDay(f"no payment records on {day.isoformat()}")
@@ -163,9 +172,6 @@ def _reconcile(
     settlement_dir: Path | None,
     tol: Tolerance,
 ) -> RunSummary:
-    for day in (first, last):
-        if not FIRST_DAY <= day <= LAST_DAY:
-            raise ReconciliationError(f"day {day}: must be {FIRST_DAY}..{LAST_DAY}")
     span = _window(first, last)
     summary = RunSummary()
     # Read under one snapshot without SQLite's write lock: payments go on being written meanwhile.

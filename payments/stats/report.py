@@ -7,6 +7,8 @@ these rows (payers are counts).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -205,8 +207,23 @@ def refresh_all(
 
     The month is read without SQLite's write lock (a ``DEFERRED`` transaction, one snapshot):
     payments keep being written during the read, which takes tens of seconds on a million
-    payments. The rows are then published in a short write transaction of their own. On
-    PostgreSQL half of the payer counts run on a second connection (``shared.py``)."""
+    payments. The rows are then published in a short write transaction of their own. About half
+    of the payer counts run on a second connection (``shared.py``)."""
+    with prepared_refresh(engine, now=now, cash=cash, first=first, last=last) as publish_rows:
+        return publish_rows()
+
+
+@contextmanager
+def prepared_refresh(
+    engine: Engine,
+    *,
+    now: datetime,
+    cash: Rows | None,
+    first: date | None = None,
+    last: date | None = None,
+) -> Iterator[Callable[[], int]]:
+    """``refresh_all`` in two steps: the rows are computed on entering, and the block calls the
+    function it is given to publish them (rows written), or leaves without publishing."""
     with engine.connect() as connection:
         connection.execution_options(sqlite_begin="DEFERRED")
         try:
@@ -222,11 +239,17 @@ def refresh_all(
         except BaseException:
             connection.rollback()
             raise
-        connection.execution_options(sqlite_begin="IMMEDIATE")
-        try:
+
+        def publish_rows() -> int:
+            connection.execution_options(sqlite_begin="IMMEDIATE")
             with connection.begin():
                 return publish(connection, result)
+
+        try:
+            yield publish_rows
         finally:
+            if connection.in_transaction():
+                connection.rollback()
             with connection.begin():
                 result.table.drop(connection)
 

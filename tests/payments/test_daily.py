@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from merchant_app.database import make_engine
 from merchant_app.schema import create_all
 from payments.daily import close_days
 from payments.faults import FaultRates
-from payments.reconciliation.job import NoDataForDay, reconcile_range
+from payments.reconciliation.job import NoDataForDay, ReconciliationError, reconcile_range
 from payments.reconciliation.tables import exceptions
 from payments.reconciliation.tables import metadata as recon_metadata
 from payments.stats.report import refresh_all
@@ -67,20 +67,30 @@ def test_the_daily_job_stores_what_the_two_jobs_store_one_after_the_other(
     assert _stored(recon_db) == together  # replaced, not duplicated, and the same either way
 
 
-def test_an_error_in_one_half_is_raised_after_the_other_half_finished(recon_db: Engine) -> None:
+def test_a_range_without_records_is_an_error_and_stores_nothing(recon_db: Engine) -> None:
     month = build_month(recon_db, days=1)
     empty_day = month.days[0] + timedelta(days=10)  # nothing recorded on it
     with pytest.raises(NoDataForDay, match=empty_day.isoformat()):
         close_days(recon_db, empty_day, empty_day, now=NOW, cash=None)
-    # The statistics half ran to its end: the empty day's summary rows are stored, all zero.
-    with recon_db.connect() as connection:
-        day_rows = connection.execute(
-            select(adoption.c.qr_count).where(
-                adoption.c.period == "day", adoption.c.period_start == empty_day
-            )
-        ).all()
-    assert day_rows
-    assert all(row.qr_count == 0 for row in day_rows)
+    # The statistics half computed its (zero) rows but did not publish them.
+    assert _stored(recon_db) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "message"),
+    [
+        (date(2026, 5, 3), date(2026, 5, 1), "before the start"),
+        (date(2026, 1, 1), date(2027, 6, 1), "longer than"),
+        (date(1999, 12, 31), date(1999, 12, 31), "must be"),
+    ],
+)
+def test_bad_ranges_are_refused_before_either_half_runs(
+    recon_db: Engine, first: date, last: date, message: str
+) -> None:
+    build_month(recon_db, days=1)
+    with pytest.raises(ReconciliationError, match=message):
+        close_days(recon_db, first, last, now=NOW, cash=None)
+    assert _stored(recon_db) == ([], [])
 
 
 def test_neither_half_holds_sqlites_write_lock_while_it_reads(tmp_path: Path) -> None:
