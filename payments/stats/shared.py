@@ -5,21 +5,20 @@ SQLite, a million payments): twelve independent groupings of the staged payers, 
 core. PostgreSQL never runs a query over a TEMPORARY table in parallel, and a parallel plan of
 one count was slower than the serial one (1.1 s against 0.7 s: partial aggregates of (unit,
 period, payer) groups do not shrink); SQLite never runs one query on two cores. So the refresh
-shares the staged payers instead: it copies them where a second connection can read them,
-commits, and the second connection counts pairs from the copy while the refreshing connection
-counts the others from its own table, each taking the next pair when it is free. The second
-connection's few thousand result rows come back through Python; the payments never do.
-PostgreSQL, 12 counts side by side on the benchmark's data: 5.0 s against 8.8 s.
+stages the payers where a second connection can read them (not in a TEMPORARY table), commits,
+and both connections count pairs from that table, each taking the next pair when it is free.
+The second connection's few thousand result rows come back through Python; the payments never
+do. PostgreSQL, 12 counts side by side on the benchmark's data: 5.0 s against 8.8 s.
 
-- PostgreSQL: the copy is an UNLOGGED table named after a random token; the refreshing session
-  holds an advisory lock on that token while the copy exists, and a copy left behind by a job
-  that died (its session ended, so its lock is free) is dropped by the next job that shares.
-- SQLite: the copy is a table in a scratch database file of its own (a temporary directory,
-  no journal), attached to the refreshing connection and opened by the second one; it is
-  detached and deleted afterwards.
+- PostgreSQL: an UNLOGGED table named after a random token; the refreshing session holds an
+  advisory lock on that token while the table exists, and a table left behind by a job that
+  died (its session ended, so its lock is free) is dropped by the next job that shares.
+- SQLite: a table in a scratch database file of its own (a temporary directory, no journal),
+  attached to the refreshing connection and opened by the second one; it is detached and
+  deleted afterwards.
 
-The commit ends the refreshing connection's read snapshot. Every payment has been read by then
-(the staging is complete); what the summaries still read afterwards is the market directory.
+On SQLite the commit ends the refreshing connection's read snapshot: every payment has been
+read by then; what the summaries still read afterwards is the market directory.
 """
 
 from __future__ import annotations
@@ -54,6 +53,7 @@ Opener = Callable[[], Connection]
 def count_payers_shared(
     connection: Connection,
     payers: Table,
+    fill: Callable[[Table], None],
     counts: Table,
     levels: Sequence[Level],
     periods: Sequence[Period],
@@ -67,9 +67,9 @@ def count_payers_shared(
     the staged tables outlive a commit."""
     pairs = [(level, period) for level in levels for period in periods]
     pairs.sort(key=lambda pair: pair == (Level.MARKET, Period.DAY))  # the cheap one last
-    share = _postgres_copy if connection.dialect.name == "postgresql" else _sqlite_copy
+    share = _postgres_place if connection.dialect.name == "postgresql" else _sqlite_place
     columns = [c.name for c in counts.columns]
-    with share(connection, payers, engine) as (shared, open_other):
+    with share(connection, payers, fill, engine) as (mine, shared, open_other):
         queue = iter(pairs)
         lock = threading.Lock()
         failed = threading.Event()
@@ -83,7 +83,7 @@ def count_payers_shared(
             try:
                 yield
                 while (pair := take()) is not None:
-                    query = pair_counts(payers, *pair)
+                    query = pair_counts(mine, *pair)
                     connection.execute(counts.insert().from_select(columns, query))
             except BaseException:
                 failed.set()  # the other connection stops after its current pair
@@ -108,30 +108,35 @@ def _count_elsewhere(
         return found
 
 
-def _like(table: Table, name: str, schema: str | None = None) -> Table:
-    return Table(name, MetaData(), *(Column(c.name, c.type) for c in table.columns), schema=schema)
+def _like(
+    table: Table, name: str, *, schema: str | None = None, prefixes: list[str] | None = None
+) -> Table:
+    columns = [Column(c.name, c.type) for c in table.columns]
+    return Table(name, MetaData(), *columns, schema=schema, prefixes=prefixes or [])
 
 
 @contextmanager
-def _postgres_copy(
-    connection: Connection, payers: Table, engine: Engine
-) -> Iterator[tuple[Table, Opener]]:
+def _postgres_place(
+    connection: Connection, payers: Table, fill: Callable[[Table], None], engine: Engine
+) -> Iterator[tuple[Table, Table, Opener]]:
     token = secrets.randbits(TOKEN_BITS)
     name = f"{SHARED_PREFIX}{token:08x}"
     _drop_abandoned(connection)
     connection.execute(text("SELECT pg_advisory_lock(:c, :t)"), {"c": LOCK_CLASS, "t": token})
     failed = True
     try:
-        connection.execute(text(f"CREATE UNLOGGED TABLE {name} AS SELECT * FROM {payers.name}"))
+        shared = _like(payers, name, prefixes=["UNLOGGED"])
+        shared.create(connection)
+        fill(shared)
         connection.execute(text(f"ANALYZE {name}"))
         connection.commit()
         _widen(connection)  # SET LOCAL ended with the commit
-        yield _like(payers, name), engine.connect
+        yield shared, shared, engine.connect
         connection.execute(text(f"DROP TABLE {name}"))
         failed = False
     finally:
         if failed:
-            # The job fails anyway: end its transaction so that the copy can go and the lock
+            # The job fails anyway: end its transaction so that the table can go and the lock
             # be released now, not when the pooled session ends.
             connection.rollback()
             with suppress(DBAPIError):
@@ -141,10 +146,11 @@ def _postgres_copy(
 
 
 @contextmanager
-def _sqlite_copy(
-    connection: Connection, payers: Table, _engine: Engine
-) -> Iterator[tuple[Table, Opener]]:
-    # ATTACH is refused inside a transaction: commit the read first, attach on the driver.
+def _sqlite_place(
+    connection: Connection, payers: Table, fill: Callable[[Table], None], _engine: Engine
+) -> Iterator[tuple[Table, Table, Opener]]:
+    # ATTACH is refused inside a transaction: commit the read first (every payment has been
+    # read by now), attach on the driver.
     connection.commit()
     driver = connection.connection.driver_connection
     assert driver is not None
@@ -155,9 +161,11 @@ def _sqlite_copy(
         try:
             driver.execute(f"PRAGMA {SQLITE_SCRATCH}.journal_mode = OFF")
             driver.execute(f"PRAGMA {SQLITE_SCRATCH}.synchronous = OFF")
-            name = payers.name
-            driver.execute(f"CREATE TABLE {SQLITE_SCRATCH}.{name} AS SELECT * FROM temp.{name}")
-            yield _like(payers, name), scratch.connect
+            mine = _like(payers, payers.name, schema=SQLITE_SCRATCH)
+            mine.create(connection)
+            fill(mine)  # from the staged receipts, straight into the scratch file
+            connection.commit()
+            yield mine, _like(payers, payers.name), scratch.connect
         finally:
             scratch.dispose()
             if connection.in_transaction():

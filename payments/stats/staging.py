@@ -55,10 +55,13 @@ from payments.tables import ACCOUNT_MAX_CHARS, BIN_CHARS
 DAY_CHARS = 10  # 'YYYY-MM-DD'
 PERIOD_CHARS = 10
 _CALENDAR_COLUMN = {Period.WEEK: "week", Period.MONTH: "month"}
-# Fills the payer counts table from the staged payers for every level × period: it may start
-# on entering and must be done on leaving, while the rest of the staging runs inside.
+# Stages the payers (by calling the fill function with the table to fill: the staged payers
+# table given, or one shaped like it) and fills the payer counts table for every level × period:
+# it may start on entering and must be done on leaving, while the rest of the staging runs
+# inside.
 PayerCounter = Callable[
-    [Connection, Table, Table, Sequence[Level], Sequence[Period]], AbstractContextManager[None]
+    [Connection, Table, Callable[[Table], None], Table, Sequence[Level], Sequence[Period]],
+    AbstractContextManager[None],
 ]
 PAYER_KEY_MAX_CHARS = 40
 
@@ -207,9 +210,14 @@ def staged(
         sources_first = dialect != "postgresql"
         if sources_first:
             _fill_sources(connection, stage, sources, dialect, lo, hi)
-        _fill_payers(connection, stage)
-        connection.execute(text(f"ANALYZE {stage.payers.name}"))
-        with count_payers(connection, stage.payers, stage.payer_counts, levels, periods):
+        with count_payers(
+            connection,
+            stage.payers,
+            lambda target: _fill_payers(connection, stage, target),
+            stage.payer_counts,
+            levels,
+            periods,
+        ):
             if not sources_first:
                 _fill_sources(connection, stage, sources, dialect, lo, hi)
             _fill_histograms(connection, stage)
@@ -250,14 +258,15 @@ def _fill_histograms(connection: Connection, stage: Staged) -> None:
     )
 
 
-def _fill_payers(connection: Connection, stage: Staged) -> None:
-    """One row per (market, day, payer) with the payments' count, unit ids and periods."""
+def _fill_payers(connection: Connection, stage: Staged, target: Table) -> None:
+    """One row per (market, day, payer) with the payments' count, unit ids and periods, into
+    ``target`` (``stage.payers``, or a table shaped like it that a second connection reads)."""
     receipts = stage.receipts
     calendar = stage.calendar
     # Day first: see "Grouping order" in the module's docstring.
     payer_keys = (receipts.c.day, receipts.c.market_id, receipts.c.payer_key)
     connection.execute(
-        stage.payers.insert().from_select(
+        target.insert().from_select(
             ["market_id", "day", "payer_key", "n", "commune_id", "district_id", "week", "month"],
             select(
                 receipts.c.market_id,
@@ -327,11 +336,15 @@ def _fill_sources(
 def counted_after(
     connection: Connection,
     payers: Table,
+    fill: Callable[[Table], None],
     counts: Table,
     levels: Sequence[Level],
     periods: Sequence[Period],
 ) -> Iterator[None]:
-    """The plain ``PayerCounter``: the counts, on this connection, after the rest."""
+    """The plain ``PayerCounter``: the payers staged into ``payers``, counted on this
+    connection after the rest."""
+    fill(payers)
+    connection.execute(text(f"ANALYZE {payers.name}"))
     yield
     fill_payer_counts(connection, payers, counts, levels, periods)
 
