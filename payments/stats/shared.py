@@ -35,7 +35,7 @@ from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engin
 from sqlalchemy.exc import DBAPIError
 
 from payments.stats.bulk import KIB_PER_MIB, POSTGRES_JOB_WORK_MEM_MIB, SQLITE_JOB_CACHE_MIB
-from payments.stats.payers import pair_counts
+from payments.stats.payers import Packing, pair_counts
 from payments.stats.sources import Level
 from payments.stats.sql import Period
 
@@ -53,7 +53,7 @@ Opener = Callable[[], Connection]
 def count_payers_shared(
     connection: Connection,
     payers: Table,
-    fill: Callable[[Table], None],
+    fill: Callable[[Table], Packing | None],
     counts: Table,
     levels: Sequence[Level],
     periods: Sequence[Period],
@@ -69,7 +69,7 @@ def count_payers_shared(
     pairs.sort(key=lambda pair: pair == (Level.MARKET, Period.DAY))  # the cheap one last
     share = _postgres_place if connection.dialect.name == "postgresql" else _sqlite_place
     columns = [c.name for c in counts.columns]
-    with share(connection, payers, fill, engine) as (mine, shared, open_other):
+    with share(connection, payers, fill, engine) as (mine, shared, open_other, packing):
         queue = iter(pairs)
         lock = threading.Lock()
         failed = threading.Event()
@@ -79,11 +79,11 @@ def count_payers_shared(
                 return None if failed.is_set() else next(queue, None)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="payers") as pool:
-            theirs = pool.submit(_count_elsewhere, open_other, shared, take)
+            theirs = pool.submit(_count_elsewhere, open_other, shared, take, packing)
             try:
                 yield
                 while (pair := take()) is not None:
-                    query = pair_counts(mine, *pair)
+                    query = pair_counts(mine, *pair, packing)
                     connection.execute(counts.insert().from_select(columns, query))
             except BaseException:
                 failed.set()  # the other connection stops after its current pair
@@ -94,7 +94,7 @@ def count_payers_shared(
 
 
 def _count_elsewhere(
-    open_other: Opener, shared: Table, take: Callable[[], Pair | None]
+    open_other: Opener, shared: Table, take: Callable[[], Pair | None], packing: Packing | None
 ) -> list[tuple[object, ...]]:
     with open_other() as other, other.begin():
         if other.dialect.name == "postgresql":
@@ -104,7 +104,8 @@ def _count_elsewhere(
             other.execute(text(f"PRAGMA cache_size = -{SQLITE_JOB_CACHE_MIB * KIB_PER_MIB}"))
         found: list[tuple[object, ...]] = []
         while (pair := take()) is not None:
-            found.extend(tuple(row) for row in other.execute(pair_counts(shared, *pair)))
+            query = pair_counts(shared, *pair, packing)
+            found.extend(tuple(row) for row in other.execute(query))
         return found
 
 
@@ -117,8 +118,8 @@ def _like(
 
 @contextmanager
 def _postgres_place(
-    connection: Connection, payers: Table, fill: Callable[[Table], None], engine: Engine
-) -> Iterator[tuple[Table, Table, Opener]]:
+    connection: Connection, payers: Table, fill: Callable[[Table], Packing | None], engine: Engine
+) -> Iterator[tuple[Table, Table, Opener, Packing | None]]:
     token = secrets.randbits(TOKEN_BITS)
     name = f"{SHARED_PREFIX}{token:08x}"
     _drop_abandoned(connection)
@@ -127,11 +128,11 @@ def _postgres_place(
     try:
         shared = _like(payers, name, prefixes=["UNLOGGED"])
         shared.create(connection)
-        fill(shared)
+        packing = fill(shared)
         connection.execute(text(f"ANALYZE {name}"))
         connection.commit()
         _widen(connection)  # SET LOCAL ended with the commit
-        yield shared, shared, engine.connect
+        yield shared, shared, engine.connect, packing
         connection.execute(text(f"DROP TABLE {name}"))
         failed = False
     finally:
@@ -147,8 +148,8 @@ def _postgres_place(
 
 @contextmanager
 def _sqlite_place(
-    connection: Connection, payers: Table, fill: Callable[[Table], None], _engine: Engine
-) -> Iterator[tuple[Table, Table, Opener]]:
+    connection: Connection, payers: Table, fill: Callable[[Table], Packing | None], _engine: Engine
+) -> Iterator[tuple[Table, Table, Opener, Packing | None]]:
     # ATTACH is refused inside a transaction: commit the read first (every payment has been
     # read by now), attach on the driver.
     connection.commit()
@@ -163,9 +164,9 @@ def _sqlite_place(
             driver.execute(f"PRAGMA {SQLITE_SCRATCH}.synchronous = OFF")
             mine = _like(payers, payers.name, schema=SQLITE_SCRATCH)
             mine.create(connection)
-            fill(mine)  # from the staged receipts, straight into the scratch file
+            packing = fill(mine)  # from the staged receipts, straight into the scratch file
             connection.commit()
-            yield mine, _like(payers, payers.name), scratch.connect
+            yield mine, _like(payers, payers.name), scratch.connect, packing
         finally:
             scratch.dispose()
             if connection.in_transaction():

@@ -5,7 +5,9 @@ payments: the raw tables are each read once per refresh, whatever the number of 
 Order statistics stay exact because the staging keeps *histograms* (value, count) rather
 than averages: tickets are whole thousands of đồng and latencies whole milliseconds, so a
 market-day has few distinct values. Payers are kept per market-day with their payment count,
-which is what unique and repeat payers need at any coarser level.
+which is what unique and repeat payers need at any coarser level; on PostgreSQL instead one row
+per receipt with a dense payer number and day numbers, which its payer counts sort as one int8
+key (``payers.py``).
 
 The receipts are joined with their payers once, into ``stat_stage_receipts``; tickets, active
 vendors and payers are each one grouping of that table. Weeks and months come from a calendar
@@ -47,7 +49,7 @@ from sqlalchemy import (
     text,
 )
 
-from payments.stats.payers import fill_payer_counts, payer_counts_table
+from payments.stats.payers import EPOCH, Packing, fill_payer_counts, payer_counts_table
 from payments.stats.sources import Level, Sources, market_units
 from payments.stats.sql import VIETNAM_UTC_OFFSET_H, Period, Rows, elapsed_ms, period_start
 from payments.tables import ACCOUNT_MAX_CHARS, BIN_CHARS
@@ -56,11 +58,12 @@ DAY_CHARS = 10  # 'YYYY-MM-DD'
 PERIOD_CHARS = 10
 _CALENDAR_COLUMN = {Period.WEEK: "week", Period.MONTH: "month"}
 # Stages the payers (by calling the fill function with the table to fill: the staged payers
-# table given, or one shaped like it) and fills the payer counts table for every level × period:
-# it may start on entering and must be done on leaving, while the rest of the staging runs
-# inside.
+# table given, or one shaped like it; it returns how to pack their keys, or None) and fills the
+# payer counts table for every level × period: it may start on entering and must be done on
+# leaving, while the rest of the staging runs inside.
+PayerFill = Callable[[Table], Packing | None]
 PayerCounter = Callable[
-    [Connection, Table, Callable[[Table], None], Table, Sequence[Level], Sequence[Period]],
+    [Connection, Table, PayerFill, Table, Sequence[Level], Sequence[Period]],
     AbstractContextManager[None],
 ]
 PAYER_KEY_MAX_CHARS = 40
@@ -73,7 +76,9 @@ class Staged:
     active: Table  # market_id, day (the period's start), period, vendors (distinct, per market)
     tickets: Table  # market_id, day, amount_dong, n
     calendar: Table  # day, week, month
-    payers: Table  # market_id, day, payer_key, n, commune_id, district_id, week, month
+    payers: Table  # market_id, day, payer_key, n, commune_id, district_id, week, month, (PG:)
+    # payer_id, day_number, week_number, month_number
+    payer_ids: Table  # payer_key, payer_id (PostgreSQL only: a dense number per payer)
     latencies: Table  # market_id, day, latency_ms, n
     attempts: Table  # market_id, day, attempts, failures, timeouts
     accounts: Table  # bank_bin, account_number, market_id (every receiving account)
@@ -83,8 +88,8 @@ class Staged:
     def all_tables(self) -> list[Table]:
         """Every staging table, in an order that can be created (and dropped reversed)."""
         tables = [self.receipts, self.vendor_days, self.active, self.tickets, self.calendar,
-                  self.payers, self.latencies, self.attempts, self.accounts, self.cash,
-                  self.payer_counts]  # fmt: skip
+                  self.payers, self.payer_ids, self.latencies, self.attempts, self.accounts,
+                  self.cash, self.payer_counts]  # fmt: skip
         return [table for table in tables if table is not None]
 
 
@@ -133,6 +138,10 @@ def _tables(with_cash: bool) -> Staged:
             Column("day", String(DAY_CHARS), primary_key=True),
             Column("week", String(DAY_CHARS), nullable=False),
             Column("month", String(DAY_CHARS), nullable=False),
+            # The same as days since 1970, for PostgreSQL's packed payer keys (payers.py).
+            Column("day_number", Integer, nullable=False),
+            Column("week_number", Integer, nullable=False),
+            Column("month_number", Integer, nullable=False),
             prefixes=["TEMPORARY"],
         ),
         # The market's commune and district and the day's week and month are stored once here,
@@ -145,6 +154,19 @@ def _tables(with_cash: bool) -> Staged:
             Column("district_id", Integer),
             Column("week", String(DAY_CHARS)),
             Column("month", String(DAY_CHARS)),
+            # PostgreSQL only (NULL on SQLite): the payer's number and the period starts as
+            # days since 1970, which the packed keys of the payer counts are made of.
+            Column("payer_id", Integer, nullable=True),
+            Column("day_number", Integer, nullable=True),
+            Column("week_number", Integer, nullable=True),
+            Column("month_number", Integer, nullable=True),
+        ),
+        payer_ids=Table(
+            "stat_stage_payer_ids",
+            metadata,
+            Column("payer_key", String(PAYER_KEY_MAX_CHARS), nullable=False),
+            Column("payer_id", Integer, nullable=False),
+            prefixes=["TEMPORARY"],
         ),
         latencies=temp("stat_stage_latencies", Column("latency_ms", Float), Column("n", Integer)),
         attempts=temp(
@@ -225,7 +247,7 @@ def staged(
             # Autovacuum never sees TEMPORARY tables: without statistics PostgreSQL plans the
             # twelve summaries over them blind.
             for table in created:
-                if table not in (stage.payer_counts, stage.payers):
+                if table not in (stage.payer_counts, stage.payers, stage.payer_ids):
                     connection.execute(text(f"ANALYZE {table.name}"))
         connection.execute(text(f"ANALYZE {stage.payer_counts.name}"))
         yield stage
@@ -258,9 +280,35 @@ def _fill_histograms(connection: Connection, stage: Staged) -> None:
     )
 
 
-def _fill_payers(connection: Connection, stage: Staged, target: Table) -> None:
-    """One row per (market, day, payer) with the payments' count, unit ids and periods, into
-    ``target`` (``stage.payers``, or a table shaped like it that a second connection reads)."""
+def _fill_payers(connection: Connection, stage: Staged, target: Table) -> Packing | None:
+    """The staged payers, into ``target`` (``stage.payers``, or a table shaped like it that a
+    second connection reads). Returns how the payer counts pack their keys (PostgreSQL: one row
+    per receipt), or None (one row per market, day and payer)."""
+    packing = _number_payers(connection, stage) if connection.dialect.name == "postgresql" else None
+    if packing is None:
+        _fill_market_day_payers(connection, stage, target)
+        return None
+    receipts = stage.receipts
+    calendar = stage.calendar
+    ids = stage.payer_ids
+    connection.execute(
+        target.insert().from_select(
+            ["market_id", "day", "n", "commune_id", "district_id", "week", "month", "payer_id",
+             "day_number", "week_number", "month_number"],
+            select(
+                receipts.c.market_id, receipts.c.day, literal(1), receipts.c.commune_id,
+                receipts.c.district_id, calendar.c.week, calendar.c.month, ids.c.payer_id,
+                calendar.c.day_number, calendar.c.week_number, calendar.c.month_number,
+            )
+            .join_from(receipts, calendar, calendar.c.day == receipts.c.day)
+            .join(ids, ids.c.payer_key == receipts.c.payer_key),
+        )
+    )  # fmt: skip
+    return packing
+
+
+def _fill_market_day_payers(connection: Connection, stage: Staged, target: Table) -> None:
+    """One row per (market, day, payer) with the payments' count, unit ids and periods."""
     receipts = stage.receipts
     calendar = stage.calendar
     # Day first: see "Grouping order" in the module's docstring.
@@ -283,6 +331,40 @@ def _fill_payers(connection: Connection, stage: Staged, target: Table) -> None:
             .group_by(*payer_keys),
         )
     )
+
+
+def _number_payers(connection: Connection, stage: Staged) -> Packing | None:
+    """PostgreSQL: a dense number for each payer of the staged receipts (``stage.payer_ids``),
+    and the packing of the payer counts' keys; None when there is nothing to count or a key
+    could overflow."""
+    receipts = stage.receipts
+    calendar = stage.calendar
+    ids = stage.payer_ids
+    keys = select(receipts.c.payer_key).where(receipts.c.payer_key.is_not(None)).distinct()
+    keys_sub = keys.subquery()
+    numbered = select(keys_sub.c.payer_key, func.row_number().over())
+    connection.execute(ids.insert().from_select(["payer_key", "payer_id"], numbered))
+    connection.execute(text(f"ANALYZE {ids.name}"))
+    payers = connection.execute(select(func.max(ids.c.payer_id))).scalar_one()
+    days = select(
+        func.min(func.least(calendar.c.week_number, calendar.c.month_number)),
+        func.max(calendar.c.day_number),
+    )
+    first_day, last_day = connection.execute(days).one()
+    units = market_units().subquery()
+    unit_ids = (units.c.market_id, units.c.commune_id, units.c.district_id)
+    lowest, highest = connection.execute(
+        select(func.min(func.least(*unit_ids)), func.max(func.greatest(*unit_ids)))
+    ).one()
+    if payers is None or first_day is None or lowest is None or lowest < 0:
+        return None  # no payer or no market (nothing to count), or ids the key cannot hold
+    packing = Packing(
+        payers=int(payers),
+        first_day=int(first_day),
+        days=int(last_day) - int(first_day) + 1,
+        max_unit=int(highest),
+    )
+    return packing if packing.fits() else None
 
 
 def _fill_sources(
@@ -336,17 +418,17 @@ def _fill_sources(
 def counted_after(
     connection: Connection,
     payers: Table,
-    fill: Callable[[Table], None],
+    fill: PayerFill,
     counts: Table,
     levels: Sequence[Level],
     periods: Sequence[Period],
 ) -> Iterator[None]:
     """The plain ``PayerCounter``: the payers staged into ``payers``, counted on this
     connection after the rest."""
-    fill(payers)
+    packing = fill(payers)
     connection.execute(text(f"ANALYZE {payers.name}"))
     yield
-    fill_payer_counts(connection, payers, counts, levels, periods)
+    fill_payer_counts(connection, payers, counts, levels, periods, packing)
 
 
 def _fill_active(connection: Connection, stage: Staged, periods: Sequence[Period]) -> None:
@@ -480,11 +562,15 @@ def fill_calendar(connection: Connection, calendar: Table, first: date, end: dat
     day = first
     while day < end:
         week = day - timedelta(days=day.weekday())
+        month = day.replace(day=1)
         rows.append(
             {
                 "day": day.isoformat(),
                 "week": week.isoformat(),
-                "month": day.replace(day=1).isoformat(),
+                "month": month.isoformat(),
+                "day_number": (day - EPOCH).days,
+                "week_number": (week - EPOCH).days,
+                "month_number": (month - EPOCH).days,
             }
         )
         day += timedelta(days=1)

@@ -86,7 +86,9 @@ def cash_source() -> Rows:
     )
 
 
-def build_world(engine: Engine, seed: int = 7) -> World:
+def build_world(engine: Engine, seed: int = 7, *, second_district_id: int = 2) -> World:
+    """``second_district_id``: the id of the second district (any integer the directory takes;
+    a negative one is beyond what PostgreSQL's packed payer keys hold)."""
     payments_metadata.create_all(engine)
     cash_metadata.create_all(engine)
     rng = random.Random(seed)
@@ -94,14 +96,15 @@ def build_world(engine: Engine, seed: int = 7) -> World:
     created = datetime(2026, 4, 1, tzinfo=UTC)
     with engine.begin() as connection:
         connection.execute(
-            insert(districts), [{"id": 1, "name": "Đại Từ"}, {"id": 2, "name": "Võ Nhai"}]
+            insert(districts),
+            [{"id": 1, "name": "Đại Từ"}, {"id": second_district_id, "name": "Võ Nhai"}],
         )
         connection.execute(
             insert(communes),
             [
                 {"id": 1, "district_id": 1, "name": "Hùng Sơn"},
                 {"id": 2, "district_id": 1, "name": "Tân Linh"},
-                {"id": 3, "district_id": 2, "name": "Đình Cả"},
+                {"id": 3, "district_id": second_district_id, "name": "Đình Cả"},
             ],
         )
         for market_id, commune_id in ((1, 1), (2, 1), (3, 2), (4, 3)):
@@ -118,7 +121,8 @@ def build_world(engine: Engine, seed: int = 7) -> World:
                     "stall_fee_dong": 10_000,
                 },
             )
-            world.market_parent[market_id] = (commune_id, 1 if commune_id < 3 else 2)
+            district_id = 1 if commune_id < 3 else second_district_id
+            world.market_parent[market_id] = (commune_id, district_id)
         account_of: dict[int, tuple[str, str]] = {}
         for vendor_id in range(1, 31):
             market_id = 1 + vendor_id % 4
