@@ -62,7 +62,13 @@ def close_days(
         reconciled = pool.submit(
             _timed,
             lambda: reconcile_range(
-                engine, first, last, now=now, settlement_dir=settlement_dir, tolerance=tolerance
+                engine,
+                first,
+                last,
+                now=now,
+                settlement_dir=settlement_dir,
+                tolerance=tolerance,
+                parallel=False,  # the statistics keep the other core busy
             ),
         )
 

@@ -46,7 +46,7 @@ from payments.reconciliation.settlement_check import (
 )
 from payments.reconciliation.store import store_day
 from payments.settlement import business_day_window, settlement_for_day
-from payments.stats.bulk import bulk_session
+from payments.stats.bulk import POSTGRES_RECON_WORK_MEM_MIB, bulk_session
 from payments.tables import (
     banks,
 )
@@ -120,14 +120,17 @@ def reconcile_range(
     now: datetime,
     settlement_dir: Path | None = None,
     tolerance: Tolerance | None = None,
+    parallel: bool = True,
 ) -> RunSummary:
     """Reconcile every day of ``first``..``last``; days without any record are listed, skipped.
 
     The range is read in one pass (each table once, not once per day) and then matched and
-    stored day by day.
+    stored day by day. ``parallel=False``: PostgreSQL runs it without parallel workers (the
+    daily job, whose other half keeps the other core busy).
     """
     check_range(first, last)
-    summary = _reconcile(engine, first, last, now, settlement_dir, tolerance or Tolerance())
+    tol = tolerance or Tolerance()
+    summary = _reconcile(engine, first, last, now, settlement_dir, tol, parallel=parallel)
     if not summary.days:
         raise NoDataForDay(f"no payment records between {first} and {last}")
     return summary
@@ -171,13 +174,15 @@ def _reconcile(
     now: datetime,
     settlement_dir: Path | None,
     tol: Tolerance,
+    *,
+    parallel: bool = True,
 ) -> RunSummary:
     span = _window(first, last)
     summary = RunSummary()
     # Read under one snapshot without SQLite's write lock: payments go on being written meanwhile.
     with (
         engine.connect().execution_options(sqlite_begin="DEFERRED") as connection,
-        bulk_session(connection),
+        bulk_session(connection, work_mem_mib=POSTGRES_RECON_WORK_MEM_MIB, parallel=parallel),
         mapped_reads(connection),
     ):
         loaded = load_range(connection, span, tol)
