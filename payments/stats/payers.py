@@ -30,7 +30,7 @@ with real directory sizes) the market-day rows and the grouping above are used i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -113,13 +113,17 @@ def fill_payer_counts(
     levels: Sequence[Level],
     periods: Sequence[Period],
     packing: Packing | None = None,
+    counted: Callable[[Level, Period], None] | None = None,
 ) -> None:
-    """Count unique and repeat payers of ``payers`` (staged) into ``counts`` for each pair."""
+    """Count unique and repeat payers of ``payers`` (staged) into ``counts`` for each pair;
+    ``counted`` runs after each pair."""
     columns = [c.name for c in counts.columns]
     for level in levels:
         for period in periods:
             query = pair_counts(payers, level, period, packing)
             connection.execute(counts.insert().from_select(columns, query))
+            if counted is not None:
+                counted(level, period)
 
 
 def _unit(payers: Table, level: Level) -> ColumnElement[int]:

@@ -151,6 +151,12 @@ def compute(
     with bulk_session(connection):
         result.create(connection)
         try:
+
+            def summarize(stage: Staged, level: Level, period: Period) -> None:
+                query = _summary(stage, level, period, spans[period], now, connection.dialect.name)
+                connection.execute(result.insert().from_select(_COLUMNS, query))
+
+            # Each summary as soon as its payer counts are in: see ``staged``.
             with staged(
                 connection,
                 sources,
@@ -159,11 +165,9 @@ def compute(
                 levels=levels,
                 periods=periods,
                 count_payers=count_payers,
-            ) as stage:
-                for period, bounds in spans.items():
-                    for level in levels:
-                        query = _summary(stage, level, period, bounds, now, connection.dialect.name)
-                        connection.execute(result.insert().from_select(_COLUMNS, query))
+                summarize=summarize,
+            ):
+                pass
         except BaseException:
             result.drop(connection, checkfirst=True)
             raise

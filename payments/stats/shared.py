@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from queue import SimpleQueue
 
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -47,6 +48,7 @@ SQLITE_SCRATCH_FILE = "payers.db"
 
 Pair = tuple[Level, Period]
 Opener = Callable[[], Connection]
+Found = SimpleQueue[tuple[Pair, list[tuple[object, ...]]]]
 
 
 @contextmanager
@@ -57,14 +59,16 @@ def count_payers_shared(
     counts: Table,
     levels: Sequence[Level],
     periods: Sequence[Period],
+    counted: Callable[[Level, Period], None],
     *,
     engine: Engine,
 ) -> Iterator[None]:
     """Fill ``counts`` for every level × period, about half of them on a second connection,
     which starts on entering; the refreshing connection's work inside the block overlaps with
-    it, and it takes its own share of the pairs on leaving. Commits ``connection``'s
-    transaction once, on entering: call it only where the caller owns that transaction, and
-    the staged tables outlive a commit."""
+    it, and it takes its own share of the pairs on leaving. ``counted`` runs on ``connection``
+    as soon as a pair's counts are in ``counts`` (its summary, say), while the second
+    connection goes on counting. Commits ``connection``'s transaction once, on entering: call
+    it only where the caller owns that transaction, and the staged tables outlive a commit."""
     pairs = [(level, period) for level in levels for period in periods]
     pairs.sort(key=lambda pair: pair == (Level.MARKET, Period.DAY))  # the cheap one last
     share = _postgres_place if connection.dialect.name == "postgresql" else _sqlite_place
@@ -78,35 +82,49 @@ def count_payers_shared(
             with lock:
                 return None if failed.is_set() else next(queue, None)
 
+        found: Found = SimpleQueue()
+
+        def take_theirs() -> None:
+            """Store the pairs the other connection has counted so far, and go on with them."""
+            while not found.empty():
+                pair, rows = found.get()
+                if rows:
+                    values = [dict(zip(columns, row, strict=True)) for row in rows]
+                    connection.execute(counts.insert(), values)
+                counted(*pair)
+
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="payers") as pool:
-            theirs = pool.submit(_count_elsewhere, open_other, shared, take, packing)
+            theirs = pool.submit(_count_elsewhere, open_other, shared, take, packing, found)
             try:
                 yield
                 while (pair := take()) is not None:
                     query = pair_counts(mine, *pair, packing)
                     connection.execute(counts.insert().from_select(columns, query))
+                    counted(*pair)
+                    take_theirs()
+                theirs.result()  # its last pair, or its error
+                take_theirs()
             except BaseException:
                 failed.set()  # the other connection stops after its current pair
                 raise
-        rows = theirs.result()
-    if rows:
-        connection.execute(counts.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 def _count_elsewhere(
-    open_other: Opener, shared: Table, take: Callable[[], Pair | None], packing: Packing | None
-) -> list[tuple[object, ...]]:
+    open_other: Opener,
+    shared: Table,
+    take: Callable[[], Pair | None],
+    packing: Packing | None,
+    found: Found,
+) -> None:
     with open_other() as other, other.begin():
         if other.dialect.name == "postgresql":
             _widen(other)
         else:
             # The refreshing connection's page cache, so that the sorts stay in memory.
             other.execute(text(f"PRAGMA cache_size = -{SQLITE_JOB_CACHE_MIB * KIB_PER_MIB}"))
-        found: list[tuple[object, ...]] = []
         while (pair := take()) is not None:
             query = pair_counts(shared, *pair, packing)
-            found.extend(tuple(row) for row in other.execute(query))
-        return found
+            found.put((pair, [tuple(row) for row in other.execute(query)]))
 
 
 def _like(

@@ -60,10 +60,12 @@ _CALENDAR_COLUMN = {Period.WEEK: "week", Period.MONTH: "month"}
 # Stages the payers (by calling the fill function with the table to fill: the staged payers
 # table given, or one shaped like it; it returns how to pack their keys, or None) and fills the
 # payer counts table for every level × period: it may start on entering and must be done on
-# leaving, while the rest of the staging runs inside.
+# leaving, while the rest of the staging runs inside. After each pair it calls the last
+# argument on the refreshing connection, once that pair's counts are in the table.
 PayerFill = Callable[[Table], Packing | None]
+Counted = Callable[[Level, Period], None]
 PayerCounter = Callable[
-    [Connection, Table, PayerFill, Table, Sequence[Level], Sequence[Period]],
+    [Connection, Table, PayerFill, Table, Sequence[Level], Sequence[Period], Counted],
     AbstractContextManager[None],
 ]
 PAYER_KEY_MAX_CHARS = 40
@@ -213,9 +215,12 @@ def staged(
     levels: Sequence[Level] = tuple(Level),
     periods: Sequence[Period] = tuple(Period),
     count_payers: PayerCounter | None = None,
+    summarize: Callable[[Staged, Level, Period], None] | None = None,
 ) -> Iterator[Staged]:
     """Fill the staging tables from ``sources`` for [lo, hi), with the payer counts of each
-    level × period (by ``count_payers``); drop them afterwards."""
+    level × period (by ``count_payers``); drop them afterwards. ``summarize`` runs for each
+    level × period as soon as its payer counts are in (every other staging table is complete
+    by then), so the summaries overlap with the payer counts still running elsewhere."""
     count_payers = count_payers or counted_after
     dialect = connection.dialect.name
     stage = _tables(sources.cash is not None)
@@ -239,6 +244,7 @@ def staged(
             stage.payer_counts,
             levels,
             periods,
+            lambda level, period: None if summarize is None else summarize(stage, level, period),
         ):
             if not sources_first:
                 _fill_sources(connection, stage, sources, dialect, lo, hi)
@@ -422,13 +428,14 @@ def counted_after(
     counts: Table,
     levels: Sequence[Level],
     periods: Sequence[Period],
+    counted: Counted,
 ) -> Iterator[None]:
     """The plain ``PayerCounter``: the payers staged into ``payers``, counted on this
     connection after the rest."""
     packing = fill(payers)
     connection.execute(text(f"ANALYZE {payers.name}"))
     yield
-    fill_payer_counts(connection, payers, counts, levels, periods, packing)
+    fill_payer_counts(connection, payers, counts, levels, periods, packing, counted)
 
 
 def _fill_active(connection: Connection, stage: Staged, periods: Sequence[Period]) -> None:
