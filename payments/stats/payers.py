@@ -68,6 +68,8 @@ _START_COLUMN = {Period.DAY: "day", Period.WEEK: "week", Period.MONTH: "month"}
 _START_NUMBER = {Period.DAY: "day_number", Period.WEEK: "week_number", Period.MONTH: "month_number"}
 EPOCH = date(1970, 1, 1)
 INT8_MAX = 2**63 - 1
+# Runs once a level × period's counts are in the counts table.
+Counted = Callable[[Level, Period], None]
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def fill_payer_counts(
     levels: Sequence[Level],
     periods: Sequence[Period],
     packing: Packing | None = None,
-    counted: Callable[[Level, Period], None] | None = None,
+    counted: Counted | None = None,
 ) -> None:
     """Count unique and repeat payers of ``payers`` (staged) into ``counts`` for each pair;
     ``counted`` runs after each pair."""

@@ -147,16 +147,16 @@ def compute(
     if helpers is not None and connection.dialect.name in ("postgresql", "sqlite"):
         count_payers = partial(count_payers_shared, engine=helpers)
     result = _result_table()
+
+    def summarize(stage: Staged, level: Level, period: Period) -> None:
+        query = _summary(stage, level, period, spans[period], now, connection.dialect.name)
+        connection.execute(result.insert().from_select(_COLUMNS, query))
+
     # After bulk_session: PostgreSQL widens temp_buffers only before the first temporary table.
     with bulk_session(connection):
         result.create(connection)
         try:
-
-            def summarize(stage: Staged, level: Level, period: Period) -> None:
-                query = _summary(stage, level, period, spans[period], now, connection.dialect.name)
-                connection.execute(result.insert().from_select(_COLUMNS, query))
-
-            # Each summary as soon as its payer counts are in: see ``staged``.
+            # The summaries run inside, each as soon as its payer counts are in (``staged``).
             with staged(
                 connection,
                 sources,

@@ -36,7 +36,7 @@ from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engin
 from sqlalchemy.exc import DBAPIError
 
 from payments.stats.bulk import KIB_PER_MIB, POSTGRES_JOB_WORK_MEM_MIB, SQLITE_JOB_CACHE_MIB
-from payments.stats.payers import Packing, pair_counts
+from payments.stats.payers import Counted, Packing, pair_counts
 from payments.stats.sources import Level
 from payments.stats.sql import Period
 
@@ -59,7 +59,7 @@ def count_payers_shared(
     counts: Table,
     levels: Sequence[Level],
     periods: Sequence[Period],
-    counted: Callable[[Level, Period], None],
+    counted: Counted,
     *,
     engine: Engine,
 ) -> Iterator[None]:

@@ -49,7 +49,13 @@ from sqlalchemy import (
     text,
 )
 
-from payments.stats.payers import EPOCH, Packing, fill_payer_counts, payer_counts_table
+from payments.stats.payers import (
+    EPOCH,
+    Counted,
+    Packing,
+    fill_payer_counts,
+    payer_counts_table,
+)
 from payments.stats.sources import Level, Sources, market_units
 from payments.stats.sql import VIETNAM_UTC_OFFSET_H, Period, Rows, elapsed_ms, period_start
 from payments.tables import ACCOUNT_MAX_CHARS, BIN_CHARS
@@ -63,7 +69,6 @@ _CALENDAR_COLUMN = {Period.WEEK: "week", Period.MONTH: "month"}
 # leaving, while the rest of the staging runs inside. After each pair it calls the last
 # argument on the refreshing connection, once that pair's counts are in the table.
 PayerFill = Callable[[Table], Packing | None]
-Counted = Callable[[Level, Period], None]
 PayerCounter = Callable[
     [Connection, Table, PayerFill, Table, Sequence[Level], Sequence[Period], Counted],
     AbstractContextManager[None],
